@@ -1,0 +1,18 @@
+import * as tf from '@tensorflow/tfjs';
+import { apply1 } from './common';
+import { defineBlock, product } from './types';
+
+export default defineBlock({
+  type: 'Flatten',
+  displayName: 'Flatten',
+  category: 'shape',
+  summary: 'Lays all numbers of a sample out in one vector.',
+  docs: `Turns tokens [H, W, C] or [L, C] into one long vector of H·W·C (or L·C) numbers, keeping their order. Useful before a Dense layer that should see everything at once.`,
+  version: 1,
+  inputs: [{ name: 'in', kind: 'any' }],
+  outputs: [{ name: 'out', kind: 'vector', axes: '[N]' }],
+  params: {},
+  inferShape: ([s]) => [[product(s)]],
+  cost: () => ({ params: 0, macs: 0 }),
+  build: (_p, ctx) => ([x]) => [apply1(tf.layers.flatten({ name: `${ctx.name}/flatten` }), x)],
+});

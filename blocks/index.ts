@@ -1,0 +1,73 @@
+/** The block registry: every block type the studio, CLI and compiler know. One line per block. */
+import type { BlockDef } from './types';
+import input from './input';
+import output from './output';
+import convStem from './conv-stem';
+import patchEmbed from './patch-embed';
+import downsample from './downsample';
+import hartleySSM from './hartley-ssm';
+import localConvSSM from './local-conv-ssm';
+import heraclesMixer from './heracles-mixer';
+import multiHeadAttention from './multi-head-attention';
+import classAttention from './class-attention';
+import ffn from './ffn';
+import dense from './dense';
+import activation from './activation';
+import layerNorm from './layer-norm';
+import batchNorm from './batch-norm';
+import revin from './revin';
+import revinDenorm from './revin-denorm';
+import dropout from './dropout';
+import dropPath from './drop-path';
+import globalPool from './global-pool';
+import flatten from './flatten';
+import reshape from './reshape';
+import add from './add';
+import concat from './concat';
+import classifierHead from './classifier-head';
+import forecastHead from './forecast-head';
+import heraclesBlock from './heracles-block';
+import stage from './stage';
+import group from './group';
+
+export const blockList: BlockDef[] = [
+  input,
+  output,
+  convStem,
+  patchEmbed,
+  downsample,
+  hartleySSM,
+  localConvSSM,
+  heraclesMixer,
+  multiHeadAttention,
+  classAttention,
+  ffn,
+  dense,
+  activation,
+  layerNorm,
+  batchNorm,
+  revin,
+  revinDenorm,
+  dropout,
+  dropPath,
+  globalPool,
+  flatten,
+  reshape,
+  add,
+  concat,
+  classifierHead,
+  forecastHead,
+  heraclesBlock,
+  stage,
+  group,
+] as unknown as BlockDef[];
+
+const byType = new Map(blockList.map((b) => [b.type, b]));
+
+export function getBlock(type: string): BlockDef | undefined {
+  return byType.get(type);
+}
+
+export const blockTypes = (): string[] => blockList.map((b) => b.type);
+
+export * from './types';

@@ -1,0 +1,31 @@
+/**
+ * Node adapter for tfjs backends: wasm (default, with the project's training kernels) or cpu.
+ * The only Node-specific file of the backend layer; the browser has its own adapter.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { registerWasmTrainingKernels } from './wasm-kernels';
+
+export type NodeBackend = 'wasm' | 'cpu';
+export const NODE_BACKENDS: readonly NodeBackend[] = ['wasm', 'cpu'];
+
+let wasmPathsSet = false;
+
+/** Selects and initialises a backend; returns the name actually active. */
+export async function initNodeBackend(name: NodeBackend = 'wasm'): Promise<NodeBackend> {
+  if (name === 'wasm') {
+    if (!wasmPathsSet) {
+      const require = createRequire(import.meta.url);
+      const pkg = require.resolve('@tensorflow/tfjs-backend-wasm/package.json');
+      setWasmPaths(path.join(path.dirname(pkg), 'dist') + path.sep);
+      wasmPathsSet = true;
+    }
+    registerWasmTrainingKernels();
+  }
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`The ${name} backend could not start in this Node process.`);
+  await tf.ready();
+  return name;
+}

@@ -1,0 +1,283 @@
+/**
+ * Hartley (DHT) and cosine (DCT) transforms as matrix products, with a hand-written gradient.
+ *
+ * Why matrices and not tf.spectral: tfjs's FFT ops have no gradients and do not exist on the wasm
+ * backend (see docs/platform.md). A length-N transform is just an N×N matrix, so we multiply by
+ * precomputed matrices (built in float64 in `matrices.ts`, stored here as float32 tensors). That
+ * runs on every backend and is exact to float32 round-off.
+ *
+ * Why `tf.customGrad`: every transform here is a fixed linear map y = T(x). The gradient of a linear
+ * map is the transposed map, dx = Tᵀ(dy). We give tfjs that rule directly instead of letting it
+ * differentiate through reshapes/transposes/matmuls (which would also compute useless gradients for
+ * the constant matrices):
+ *   - 2-D and 1-D DHT: T is symmetric (cas(2π(um/M + vn/N)) is unchanged when (u,v) and (m,n) are
+ *     swapped), so Tᵀ = T: the backward pass is the same transform.
+ *   - DCT: T is orthogonal, so Tᵀ = T⁻¹: the backward of the forward DCT is the inverse DCT and the
+ *     backward of the inverse DCT is the forward DCT.
+ *
+ * Shapes: images are [B, H, W, C] (channels last, like the rest of tfjs-layers). 'dht2d' and 'dct'
+ * transform over H and W; 'dht1d' only over W (sequences use H = 1, or `spectral1d` on [B, L, C]).
+ * Scaling is orthonormal, so the DHT is exactly its own inverse and inverse(forward(x)) = x.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { casMatrix, cosMatrix, dctMatrix, sinMatrix } from './matrices';
+
+export type SpectralTransform = 'dht2d' | 'dct' | 'dht1d';
+
+// ---------------------------------------------------------------------------------------------
+// Layout (how the products are laid out in tfjs), chosen by measurement.
+//
+// We need "multiply by a matrix along axis W" and "... along axis H" of a channels-last tensor.
+// Variants measured for the forward 2-D DHT of x = [8, 56, 56, 32], Node 20, single thread,
+// median of 7 runs (tfjs 4.22):
+//
+//   variant                                                          wasm       cpu
+//   (a) no transposes: broadcast batched matmul, matrix on the left   181 ms    423 ms
+//       ([1,2W,W] × [B·H, W, C], then [1,H,2H] × [B, 2H, W·C])
+//   (b) 2-D matmuls, matrix on the RIGHT, 3 transposes (chosen)        23 ms    597 ms
+//   (c) 2-D matmuls, matrix on the LEFT, 3 transposes                 144 ms    658 ms
+//   (d) mixes of (a) and (b)                                        94-110 ms  530-575 ms
+//
+// On wasm only a plain 2-D product `rows × constant matrix` takes XNNPACK's fast path (the packed
+// constant matrix is even cached between calls); batched/broadcast products fall back to a slow
+// loop. The transposes are cheap memory copies by comparison. wasm is the default backend, so (b)
+// it is, on every backend (cpu is ~30% slower with it than with (a); cpu is for tests only).
+//
+// This module as shipped, same input, wasm (cpu): dht2d forward 29 ms (600), forward+inverse 44 ms
+// (1270), gradient of sum((inverse(forward(x)))²) 93 ms (2990); dct forward 12 ms (390); dht1d
+// forward 6 ms (235).
+//
+// The chosen pipeline for the 2-D transforms (p = 2 for the DHT, p = 1 for the DCT):
+//   x [B,H,W,C] --transpose--> [B,C,H,W] = rows (b,c,h) × W
+//     × A  (W × p·W)                        -> [B,C,H,p,W]
+//   --transpose--> [B,C,W,H,p] = rows (b,c,w) × (h,s)
+//     × Bm (p·H × H)                        -> [B,C,W,H]
+//   --transpose--> [B,H,W,C]
+//
+// The 2-D DHT in separable form (heracles.md, "The transforms, exactly"), with C, S the symmetric
+// cos/sin matrices and CAS = C + S:
+//   Y = CAS_H·X·C_W + (C_H − S_H)·X·S_W.
+// The W step computes both X·C_W and X·S_W in ONE product with A = [C_W | S_W] (W × 2W). The H step
+// then contracts over (h, s) at once with Bm whose row 2m+s is column m of CAS_H (s = 0) or of
+// C_H − S_H (s = 1). So the 4-product formula costs two matmuls and no additions.
+// ---------------------------------------------------------------------------------------------
+
+/** Matrix tensors, created on first use and kept alive (tf.keep) until disposeSpectralCache(). */
+const matrixCache = new Map<string, tf.Tensor2D>();
+
+/**
+ * Returns the cached float32 tensor for `key`, building it from float64 data on first use.
+ * tf.keep stops an enclosing tf.tidy (the caller's, or ours in apply2d) from disposing it.
+ */
+function cachedMatrix(key: string, rows: number, cols: number, fill: () => Float64Array): tf.Tensor2D {
+  let m = matrixCache.get(key);
+  if (!m) {
+    m = tf.keep(tf.tensor2d(Float32Array.from(fill()), [rows, cols], 'float32'));
+    matrixCache.set(key, m);
+  }
+  return m;
+}
+
+/** Transpose of a row-major N×N float64 matrix. */
+function transposed(m: Float64Array, N: number): Float64Array {
+  const t = new Float64Array(N * N);
+  for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) t[j * N + i] = m[i * N + j];
+  return t;
+}
+
+/** DHT W-step matrix A = [C_N | S_N], N × 2N: A[n, s·N + v] = (s = 0 ? C : S)[v, n]. */
+function dhtRightMatrix(N: number): tf.Tensor2D {
+  return cachedMatrix(`dht-A:${N}`, N, 2 * N, () => {
+    const c = cosMatrix(N);
+    const s = sinMatrix(N);
+    const a = new Float64Array(2 * N * N);
+    for (let n = 0; n < N; n++) {
+      for (let v = 0; v < N; v++) {
+        // C and S are symmetric, so [v, n] = [n, v].
+        a[n * 2 * N + v] = c[v * N + n];
+        a[n * 2 * N + N + v] = s[v * N + n];
+      }
+    }
+    return a;
+  });
+}
+
+/** DHT H-step matrix Bm, 2M × M: Bm[2m + s, u] = (s = 0 ? CAS : C − S)[u, m]. */
+function dhtLeftMatrix(M: number): tf.Tensor2D {
+  return cachedMatrix(`dht-B:${M}`, 2 * M, M, () => {
+    const cas = casMatrix(M);
+    const c = cosMatrix(M);
+    const s = sinMatrix(M);
+    const b = new Float64Array(2 * M * M);
+    for (let m = 0; m < M; m++) {
+      for (let u = 0; u < M; u++) {
+        b[2 * m * M + u] = cas[u * M + m];
+        b[(2 * m + 1) * M + u] = c[u * M + m] - s[u * M + m];
+      }
+    }
+    return b;
+  });
+}
+
+/** 1-D DHT matrix (symmetric, so no transpose is needed to right-multiply). */
+function casRightMatrix(N: number): tf.Tensor2D {
+  return cachedMatrix(`cas:${N}`, N, N, () => casMatrix(N));
+}
+
+/**
+ * DCT matrix to right-multiply with. Forward (`rows × Dᵀ` applies D to each row): Dᵀ.
+ * Inverse (`rows × D` applies Dᵀ = D⁻¹ to each row): D.
+ */
+function dctRightMatrix(N: number, inverse: boolean): tf.Tensor2D {
+  return inverse
+    ? cachedMatrix(`dct:${N}`, N, N, () => dctMatrix(N))
+    : cachedMatrix(`dctT:${N}`, N, N, () => transposed(dctMatrix(N), N));
+}
+
+/**
+ * The shared 2-D pipeline (see "Layout" above): applies A along W, then Bm along (H, stack index).
+ * `a` is W × p·W, `bm` is p·H × H.
+ */
+function apply2d(x: tf.Tensor4D, a: tf.Tensor2D, bm: tf.Tensor2D, p: number): tf.Tensor4D {
+  const [B, H, W, C] = x.shape;
+  return tf.tidy(() => {
+    // [B,H,W,C] -> [B,C,H,W]: each row is one (b, c, h) line along W.
+    const rowsW = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [B * C * H, W]);
+    const y = tf.matMul(rowsW, a); // [B·C·H, p·W]; column index s·W + v
+    // [B·C, H, p, W] -> [B·C, W, H, p]: each row is one (b, c, v) line along (h, s).
+    const rowsH = tf.reshape(tf.transpose(tf.reshape(y, [B * C, H, p, W]), [0, 3, 1, 2]), [B * C * W, H * p]);
+    const z = tf.reshape(tf.matMul(rowsH, bm), [B, C, W, H]) as tf.Tensor4D;
+    return tf.transpose(z, [0, 3, 2, 1]); // [B,C,W,H] -> [B,H,W,C]
+  });
+}
+
+/** Plain (no custom gradient) 2-D DHT. Its own inverse and its own transpose. */
+function dht2dRaw(x: tf.Tensor4D): tf.Tensor4D {
+  const [, H, W] = x.shape;
+  return apply2d(x, dhtRightMatrix(W), dhtLeftMatrix(H), 2);
+}
+
+/** Plain 2-D DCT: forward Y = D_H·X·D_Wᵀ, inverse X = D_Hᵀ·Y·D_W. */
+function dctRaw(x: tf.Tensor4D, inverse: boolean): tf.Tensor4D {
+  const [, H, W] = x.shape;
+  // The H step right-multiplies rows along H, exactly like the W step, so it uses the same
+  // matrix kind: Dᵀ for the forward, D for the inverse.
+  return apply2d(x, dctRightMatrix(W, inverse), dctRightMatrix(H, inverse), 1);
+}
+
+/** Plain 1-D DHT along W: [B,H,W,C] -> [B,H,C,W], rows × cas_W, and back. */
+function dht1dRaw(x: tf.Tensor4D): tf.Tensor4D {
+  const [B, H, W, C] = x.shape;
+  return tf.tidy(() => {
+    const rows = tf.reshape(tf.transpose(x, [0, 1, 3, 2]), [B * H * C, W]);
+    const y = tf.reshape(tf.matMul(rows, casRightMatrix(W)), [B, H, C, W]) as tf.Tensor4D;
+    return tf.transpose(y, [0, 1, 3, 2]);
+  });
+}
+
+type LinearMap = (x: tf.Tensor4D) => tf.Tensor4D;
+
+/**
+ * Wraps a linear map in tf.customGrad: the value is `map(x)`, the gradient is `adjoint(dy)`
+ * (the transposed map). The matrices are constants, so x is the only input that gets a gradient.
+ */
+function withAdjointGrad(map: LinearMap, adjoint: LinearMap): LinearMap {
+  const op = tf.customGrad((x) => ({
+    value: map(x as tf.Tensor4D),
+    gradFunc: (dy: tf.Tensor4D) => adjoint(dy)
+  }));
+  return (x) => op(x) as tf.Tensor4D;
+}
+
+const dht2dOp = withAdjointGrad(dht2dRaw, dht2dRaw);
+const dht1dOp = withAdjointGrad(dht1dRaw, dht1dRaw);
+const dctForwardOp = withAdjointGrad(
+  (x) => dctRaw(x, false),
+  (dy) => dctRaw(dy, true)
+);
+const dctInverseOp = withAdjointGrad(
+  (y) => dctRaw(y, true),
+  (dx) => dctRaw(dx, false)
+);
+
+function checkInput(x: tf.Tensor, rank: number, fn: string): void {
+  if (x.rank !== rank)
+    throw new Error(`${fn} expects a rank-${rank} tensor, got shape [${x.shape.join(', ')}].`);
+  if (x.dtype !== 'float32') throw new Error(`${fn} expects a float32 tensor, got ${x.dtype}.`);
+}
+
+/**
+ * Forward transform of x [B, H, W, C]: 'dht2d' and 'dct' over H and W, 'dht1d' over W only.
+ * Differentiable (matmul backward). Returns a new tensor of the same shape.
+ */
+export function spectralForward(x: tf.Tensor4D, transform: SpectralTransform): tf.Tensor4D {
+  checkInput(x, 4, 'spectralForward');
+  switch (transform) {
+    case 'dht2d':
+      return dht2dOp(x);
+    case 'dct':
+      return dctForwardOp(x);
+    case 'dht1d':
+      return dht1dOp(x);
+  }
+}
+
+/**
+ * Inverse of `spectralForward`: spectralInverse(spectralForward(x, t), t) = x up to float32
+ * round-off. For the DHTs this is the same transform (they are their own inverse).
+ */
+export function spectralInverse(x: tf.Tensor4D, transform: SpectralTransform): tf.Tensor4D {
+  checkInput(x, 4, 'spectralInverse');
+  switch (transform) {
+    case 'dht2d':
+      return dht2dOp(x);
+    case 'dct':
+      return dctInverseOp(x);
+    case 'dht1d':
+      return dht1dOp(x);
+  }
+}
+
+/**
+ * 1-D DHT of sequences x [B, L, C] along axis 1 (L). Its own inverse, differentiable.
+ * Same as spectralForward on [B, 1, L, C] with 'dht1d'.
+ */
+export function spectral1d(x: tf.Tensor3D): tf.Tensor3D {
+  checkInput(x, 3, 'spectral1d');
+  const [B, L, C] = x.shape;
+  return tf.tidy(() => tf.reshape(dht1dOp(tf.reshape(x, [B, 1, L, C])), [B, L, C]));
+}
+
+/**
+ * Multiply-accumulates of forward + inverse for ONE sample of size H × W × C (for cost estimates).
+ * A product (rows × K) · (K × K') costs rows·K·K' MACs.
+ *   dht2d: W step (C·H rows) · W · 2W = 2·H·W²·C, H step (C·W rows) · 2H · H = 2·H²·W·C;
+ *          forward 2·(H²W + HW²)·C, twice that with the inverse: 4·(H²W + HW²)·C.
+ *   dct:   like dht2d without the stacked ×2: forward (H²W + HW²)·C, with inverse 2·(H²W + HW²)·C.
+ *   dht1d: (H·C rows) · W · W per direction: 2·W²·H·C.
+ * The backward pass of each direction costs the same again (it is the transposed transform).
+ */
+export function spectralMacs(transform: SpectralTransform, H: number, W: number, C: number): number {
+  switch (transform) {
+    case 'dht2d':
+      return 4 * (H * H * W + H * W * W) * C;
+    case 'dct':
+      return 2 * (H * H * W + H * W * W) * C;
+    case 'dht1d':
+      return 2 * W * W * H * C;
+  }
+}
+
+/**
+ * Disposes every cached matrix tensor (they are rebuilt on next use). For tests and for freeing
+ * memory when a model is torn down.
+ */
+export function disposeSpectralCache(): void {
+  for (const m of matrixCache.values()) m.dispose();
+  matrixCache.clear();
+}
+
+/** Number of matrix tensors currently cached (for leak tests). */
+export function spectralCacheSize(): number {
+  return matrixCache.size;
+}
