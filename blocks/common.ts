@@ -1,6 +1,7 @@
 /** Pieces shared by several block files: param specs, shape checks and cost formulas. */
 import * as tf from '@tensorflow/tfjs';
 import { seedFrom } from '../runtime/layers/ops';
+import { LayerNorm } from '../runtime/layers/layer-norm';
 import { ZeroPad1D } from '../runtime/layers/zero-pad-1d';
 import { BlockError, product } from './types';
 import type { BuildContext, EnumParam, FloatParam, IntParam, PortSpec, Shape } from './types';
@@ -137,8 +138,7 @@ export function torchConv1d(
     .apply(y) as tf.SymbolicTensor;
 }
 
-export const layerNorm = (ctx: BuildContext, part: string, epsilon: number) =>
-  tf.layers.layerNormalization({ axis: -1, epsilon, name: `${ctx.name}/${part}` });
+export const layerNorm = (ctx: BuildContext, part: string, epsilon: number) => new LayerNorm({ epsilon, name: `${ctx.name}/${part}` });
 
 export const apply1 = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor =>
   layer.apply(x) as tf.SymbolicTensor;

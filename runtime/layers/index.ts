@@ -7,3 +7,4 @@ export { ClassAttention } from './class-attention';
 export { DropPath } from './drop-path';
 export { RevIN, RevINDenorm } from './revin';
 export { ZeroPad1D } from './zero-pad-1d';
+export { LayerNorm } from './layer-norm';

@@ -58,8 +58,12 @@ export function splitChannels(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
 
 /** Interleaves two equal tensors along channels: out[..., 2i] = a[..., i], out[..., 2i+1] = b[..., i]. */
 export function interleaveChannels(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  // [a | b] viewed as [..., 2, C], swapped to [..., C, 2], flattened. (tf.stack's gradient, Unpack, is
+  // slow on wasm; concat and transpose have cheap gradients everywhere.)
   const c = a.shape[a.shape.length - 1];
-  return tf.reshape(tf.stack([a, b], -1), [...a.shape.slice(0, -1), 2 * c]);
+  const lead = a.shape.slice(0, -1);
+  const pairs = tf.reshape(tf.concat([a, b], -1), [-1, 2, c]);
+  return tf.reshape(tf.transpose(pairs, [0, 2, 1]), [...lead, 2 * c]);
 }
 
 /**
