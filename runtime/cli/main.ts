@@ -3,29 +3,111 @@
  * per problem on stderr, no stack trace), 1 an unexpected failure.
  */
 import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { NODE_BACKENDS } from '../backend/node';
+import type { NodeBackend } from '../backend/node';
+import { presetNames } from './documents';
 import { info } from './info';
 import { processIo } from './io';
 import type { Io } from './io';
-import { presetNames } from './documents';
 
 const USAGE = `Usage: heracles <command> [options]
 
 Commands:
-  info <document-or-preset> [--json]   shapes, parameters and MACs of every node, plus totals
+  info <document-or-preset> [--json]
+      shapes, parameters and MACs of every node, plus totals
+  train <document-or-preset> --data <path> [--epochs N] [--batch-size B] [--lr X] [--seed S]
+        [--max-minutes M] [--split a,b,c] [--lookback L] [--horizon T] [--backend wasm|cpu]
+        [--out DIR] [--resume DIR] [--json]
+      trains on a folder of IDX files, an image folder or .zip, or a .csv / .csv.gz series;
+      writes DIR with model.json + weights, the document, data.json and run.json
+  eval <DIR> --data <path> [--split test|val|train] [--json]
+      metrics of a trained model on a split of the data
+  predict <DIR> --input <file> [--json]
+      the model's output for a .json array, a .csv window or an image
 
 A document is a path to a .heracles.json file or a preset name (${presetNames().join(', ') || 'none found'}).`;
+
+const common = {
+  json: { type: 'boolean', default: false },
+  backend: { type: 'string', default: 'wasm' },
+} as const satisfies ParseArgsConfig['options'];
+
+function num(name: string, v: string | undefined, int = true): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || (int && !Number.isInteger(n)) || n <= 0) throw new CliError(`--${name} expects a positive ${int ? 'whole ' : ''}number, got "${v}"`);
+  return n;
+}
+
+class CliError extends Error {}
+
+function backendOf(v: string): NodeBackend {
+  if (!(NODE_BACKENDS as readonly string[]).includes(v)) throw new CliError(`--backend must be ${NODE_BACKENDS.join(' or ')}, got "${v}"`);
+  return v as NodeBackend;
+}
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'info': {
-        const { values, positionals } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
-        if (positionals.length !== 1) {
-          io.err('heracles info: expected one document or preset name\n\n' + USAGE);
-          return 2;
-        }
+        const { values, positionals } = parseArgs({ args: rest, options: { json: common.json }, allowPositionals: true });
+        if (positionals.length !== 1) throw new CliError('info: expected one document or preset name');
         return await info({ ref: positionals[0], json: Boolean(values.json) }, io);
+      }
+      case 'train': {
+        const { values: v, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: {
+            ...common,
+            data: { type: 'string' },
+            epochs: { type: 'string' },
+            'batch-size': { type: 'string' },
+            lr: { type: 'string' },
+            seed: { type: 'string' },
+            'max-minutes': { type: 'string' },
+            split: { type: 'string' },
+            lookback: { type: 'string' },
+            horizon: { type: 'string' },
+            out: { type: 'string' },
+            resume: { type: 'string' },
+          },
+        });
+        if (positionals.length > 1) throw new CliError(`train: expected one document, got ${positionals.join(' ')}`);
+        const { trainCommand } = await import('./train');
+        return await trainCommand(
+          {
+            ref: positionals[0],
+            data: v.data,
+            epochs: num('epochs', v.epochs),
+            batchSize: num('batch-size', v['batch-size']),
+            lr: num('lr', v.lr, false),
+            seed: v.seed === undefined ? undefined : Number(v.seed),
+            maxMinutes: num('max-minutes', v['max-minutes'], false),
+            split: v.split,
+            lookback: num('lookback', v.lookback),
+            horizon: num('horizon', v.horizon),
+            backend: backendOf(v.backend),
+            out: v.out,
+            resume: v.resume,
+            json: v.json,
+          },
+          io
+        );
+      }
+      case 'eval': {
+        const { values: v, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { ...common, data: { type: 'string' }, split: { type: 'string', default: 'test' } } });
+        if (positionals.length !== 1) throw new CliError('eval: expected one model folder');
+        const { evalCommand } = await import('./train');
+        return await evalCommand({ dir: positionals[0], data: v.data, split: v.split as 'test', backend: backendOf(v.backend), json: v.json }, io);
+      }
+      case 'predict': {
+        const { values: v, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { ...common, input: { type: 'string' } } });
+        if (positionals.length !== 1) throw new CliError('predict: expected one model folder');
+        const { predictCommand } = await import('./predict');
+        return await predictCommand({ dir: positionals[0], input: v.input, backend: backendOf(v.backend), json: v.json }, io);
       }
       case undefined:
       case 'help':
@@ -38,6 +120,14 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 2;
     }
   } catch (e) {
+    if (e instanceof CliError) {
+      io.err(`heracles ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof Error && e.constructor.name === 'UsageError') {
+      for (const line of (e as Error & { lines: string[] }).lines) io.err(line);
+      return 2;
+    }
     // parseArgs rejects unknown flags with a TypeError carrying a code.
     if (e instanceof TypeError && 'code' in e && String((e as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
       io.err(`heracles ${command}: ${e.message}`);
