@@ -53,9 +53,9 @@ const fail = (issues: DocumentIssue[]): never => {
   throw new UsageError(issues.map(formatIssue));
 };
 
-function loadData(file: string, opts: { split?: string }): DataSplits {
+async function loadData(file: string, opts: { split?: string }): Promise<DataSplits> {
   try {
-    return loadDataPath(file, { split: opts.split });
+    return await loadDataPath(file, { split: opts.split });
   } catch (e) {
     if (e instanceof DataError) throw new UsageError([e.message]);
     throw e;
@@ -110,7 +110,7 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     const r = resolveDocument(args.ref as string);
     doc = r.ok ? r.doc : fail(r.issues);
   }
-  const data = loadData(args.data, { split: args.split });
+  const data = await loadData(args.data, { split: args.split });
   doc = fitDocument(doc, data, args);
   const t = doc.training;
   const cfg = {
@@ -189,7 +189,7 @@ export async function evalCommand(args: { dir: string; data?: string; split: Spl
   await initNodeBackend(args.backend);
   const loaded = await loadDir(args.dir);
   const split = loaded.run?.config.split as string | undefined;
-  const data = loadData(args.data, { split });
+  const data = await loadData(args.data, { split });
   const doc = fitDocument(loaded.document, data, loaded.document.task.kind === 'forecasting' ? loaded.document.task : {});
   const task = taskDataOf(data, doc.task.kind === 'forecasting' ? doc.task : {});
   const ev = await evaluate(loaded.model, task, args.split);

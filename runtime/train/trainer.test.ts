@@ -63,15 +63,15 @@ describe('trainer', () => {
     const d = data();
     const counts: number[] = [];
     const batches: number[] = [];
-    const r = await train(model, d, cfg({ epochs: 4 }), {
+    const r = await train(model, d, cfg({ epochs: 10, learningRate: 1e-2 }), {
       onBatch: (e) => batches.push(e.loss),
       onEpoch: () => counts.push(tf.memory().numTensors),
     });
     expect(r.stop).toBe('completed');
-    expect(r.history).toHaveLength(4);
-    expect(batches).toHaveLength(16);
+    expect(r.history).toHaveLength(10);
+    expect(batches).toHaveLength(40);
     expect(new Set(counts).size).toBe(1);
-    expect(r.history[3].trainLoss).toBeLessThan(r.history[0].trainLoss);
+    expect(r.history[9].trainLoss).toBeLessThan(r.history[0].trainLoss);
     const ev = await evaluate(model, d, 'test');
     expect(ev.summary.accuracy).toBeGreaterThan(0.5);
     model.dispose();
