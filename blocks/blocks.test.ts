@@ -50,10 +50,13 @@ function expectClose(actual: tf.Tensor, expected: tf.Tensor, tol: number, what =
   expect(diff, what).toBeLessThan(tol);
 }
 
-const defaults = (b: BlockDef): ParamValues => resolveParams(b, {}).values;
-
 /** A one-block model: tf.input(s) → block.build → output. */
-function oneBlockModel(b: BlockDef, params: ParamValues, inputShapes: Shape[], name = `n_${b.type}`): tf.LayersModel {
+function oneBlockModel(
+  b: BlockDef,
+  params: ParamValues,
+  inputShapes: Shape[],
+  name = `n_${b.type}`,
+): tf.LayersModel {
   const inputs = inputShapes.map((s) => tf.input({ shape: s }));
   const fn = (b.build as NonNullable<BlockDef['build']>)(params, { name, inputShapes, seed: 1 });
   return tf.model({ inputs, outputs: fn(inputs) });
@@ -104,7 +107,8 @@ function accepted(b: BlockDef, params: ParamValues, inputs: Shape[]): Shape[] | 
 
 function casesFor(b: BlockDef, overrides: Record<string, unknown> = {}, label = ''): Case[] {
   const r = resolveParams(b, overrides);
-  if (r.problems.length) throw new Error(`${b.type} ${label}: ${r.problems.map((p) => p.message).join('; ')}`);
+  if (r.problems.length)
+    throw new Error(`${b.type} ${label}: ${r.problems.map((p) => p.message).join('; ')}`);
   const out: Case[] = [];
   for (const s of CANDIDATES) {
     const inputs = inputsFor(b, s);
@@ -130,7 +134,11 @@ const VARIANT_CASES: Case[] = [
   casesFor(block('ConvStem'), { stride: 2, dim: 8, width: 4 }, 'stride 2'),
   casesFor(block('PatchEmbed'), { patchSize: 2, dim: 8, norm: true }, 'p2 norm'),
   casesFor(block('PatchEmbed'), { patchSize: 3, stride: 2, dim: 8 }, 'p3 s2'),
-  casesFor(block('PatchEmbed'), { patchSize: 4, stride: 2, dim: 8, mode: 'channel-independent' }, 'channel-independent'),
+  casesFor(
+    block('PatchEmbed'),
+    { patchSize: 4, stride: 2, dim: 8, mode: 'channel-independent' },
+    'channel-independent',
+  ),
   casesFor(block('Downsample'), { dim: 6, preNorm: false }, 'no pre-norm'),
   casesFor(block('HartleySSM'), { transform: 'dct' }, 'dct'),
   casesFor(block('HartleySSM'), { transform: 'dht1d' }, 'dht1d'),
@@ -167,17 +175,20 @@ describe('block registry metadata', () => {
     expect(new Set(types).size).toBe(types.length);
   });
 
-  it.each(blockList.map((b) => [b.type, b] as const))('%s: docs and defaults that pass its own spec', (_, b) => {
-    expect(b.displayName.trim()).not.toBe('');
-    expect(b.summary.trim()).not.toBe('');
-    expect(b.docs.trim()).not.toBe('');
-    const { values, problems } = resolveParams(b, {});
-    expect(problems).toEqual([]);
-    expect(Object.keys(values).sort()).toEqual(Object.keys(b.params).sort());
-    // Every non-composite, non-io block can be built; composites expand instead.
-    if (b.category === 'composite') expect(b.build).toBeUndefined();
-    else if (!NOT_BUILT.has(b.type)) expect(b.build, `${b.type} has no build`).toBeTypeOf('function');
-  });
+  it.each(blockList.map((b) => [b.type, b] as const))(
+    '%s: docs and defaults that pass its own spec',
+    (_, b) => {
+      expect(b.displayName.trim()).not.toBe('');
+      expect(b.summary.trim()).not.toBe('');
+      expect(b.docs.trim()).not.toBe('');
+      const { values, problems } = resolveParams(b, {});
+      expect(problems).toEqual([]);
+      expect(Object.keys(values).sort()).toEqual(Object.keys(b.params).sort());
+      // Every non-composite, non-io block can be built; composites expand instead.
+      if (b.category === 'composite') expect(b.build).toBeUndefined();
+      else if (!NOT_BUILT.has(b.type)) expect(b.build, `${b.type} has no build`).toBeTypeOf('function');
+    },
+  );
 
   it('finds at least one accepted test shape for every buildable block', () => {
     const covered = new Set(DEFAULT_CASES.map((c) => c.block.type));
@@ -203,7 +214,10 @@ describe('each block built alone matches inferShape and cost', () => {
       ys.forEach((y, i) => {
         expect(y.shape).toEqual([2, ...c.outputs[i]]);
         const data = y.dataSync();
-        expect(data.every((v) => Number.isFinite(v)), `finite output ${i}`).toBe(true);
+        expect(
+          data.every((v) => Number.isFinite(v)),
+          `finite output ${i}`,
+        ).toBe(true);
       });
       tf.dispose([...xs, ...ys]);
     } finally {
@@ -225,19 +239,49 @@ describe('composites compiled through a document match the analysis', () => {
         { id: 'head', type: 'ClassifierHead', params: { classes: task.classes } },
         { id: 'out', type: 'Output' },
       ],
-      { ...task, inputShape: [...task.inputShape] }
+      { ...task, inputShape: [...task.inputShape] },
     );
 
   const CASES: [string, string, Record<string, unknown>, Task][] = [
     ['HeraclesBlock ssm (defaults)', 'HeraclesBlock', {}, image],
     ['HeraclesBlock attention', 'HeraclesBlock', { mixer: 'attention', heads: 2, mlpRatio: 2 }, image],
-    ['HeraclesBlock hartley dct', 'HeraclesBlock', { mixer: 'hartley', transform: 'dct', mlpRatio: 1 }, image],
-    ['HeraclesBlock local k5 + drop path', 'HeraclesBlock', { mixer: 'local', kernelSize: 5, dropPath: 0.2 }, image],
-    ['HeraclesBlock ssm on a sequence', 'HeraclesBlock', { mixer: 'ssm', transform: 'dht1d', mlpRatio: 2 }, sequence],
+    [
+      'HeraclesBlock hartley dct',
+      'HeraclesBlock',
+      { mixer: 'hartley', transform: 'dct', mlpRatio: 1 },
+      image,
+    ],
+    [
+      'HeraclesBlock local k5 + drop path',
+      'HeraclesBlock',
+      { mixer: 'local', kernelSize: 5, dropPath: 0.2 },
+      image,
+    ],
+    [
+      'HeraclesBlock ssm on a sequence',
+      'HeraclesBlock',
+      { mixer: 'ssm', transform: 'dht1d', mlpRatio: 2 },
+      sequence,
+    ],
     ['Stage (defaults, dim 16)', 'Stage', { dim: 16 }, image],
-    ['Stage downsample + attention', 'Stage', { depth: 2, dim: 32, downsample: true, mixer: 'attention', heads: 4, mlpRatio: 2 }, image],
-    ['Stage ssm ×3 with drop path', 'Stage', { depth: 3, dim: 16, mlpRatio: 1, dropPathStart: 0, dropPathEnd: 0.2 }, image],
-    ['Stage downsample on a sequence', 'Stage', { depth: 1, dim: 8, downsample: true, mixer: 'hartley', transform: 'dht1d' }, sequence],
+    [
+      'Stage downsample + attention',
+      'Stage',
+      { depth: 2, dim: 32, downsample: true, mixer: 'attention', heads: 4, mlpRatio: 2 },
+      image,
+    ],
+    [
+      'Stage ssm ×3 with drop path',
+      'Stage',
+      { depth: 3, dim: 16, mlpRatio: 1, dropPathStart: 0, dropPathEnd: 0.2 },
+      image,
+    ],
+    [
+      'Stage downsample on a sequence',
+      'Stage',
+      { depth: 1, dim: 8, downsample: true, mixer: 'hartley', transform: 'dht1d' },
+      sequence,
+    ],
   ];
 
   it.each(CASES)('%s', (_, type, params, task) => {
@@ -250,6 +294,9 @@ describe('composites compiled through a document match the analysis', () => {
       // The composite's own share, too: everything but the head.
       const head = analysis.nodes.head.cost?.params ?? 0;
       expect(analysis.nodes.c.cost?.params).toBe(analysis.totals.params - head);
+      // The composite's own inferShape agrees with the expanded graph's analysis.
+      const c = analysis.nodes.c;
+      expect(block(type).inferShape(c.inputShapes ?? [], c.params ?? {})).toEqual(c.outputShapes);
       expect(model.outputs[0].shape.slice(1)).toEqual([task.classes]);
       const x = randomTensor([2, ...task.inputShape], 7);
       const y = model.predict(x) as tf.Tensor;
@@ -284,7 +331,10 @@ function setWeight(model: tf.LayersModel, suffix: string, value: tf.Tensor): voi
 const everyOther = (x: tf.Tensor, start: number): tf.Tensor =>
   tf.tidy(() => {
     const c = x.shape[x.rank - 1];
-    const idx = tf.tensor1d(Array.from({ length: c / 2 }, (_, i) => 2 * i + start), 'int32');
+    const idx = tf.tensor1d(
+      Array.from({ length: c / 2 }, (_, i) => 2 * i + start),
+      'int32',
+    );
     return tf.gather(x, idx, x.rank - 1);
   });
 
@@ -331,7 +381,12 @@ describe('Heracles Mixer: channel 2i is the local branch, 2i+1 the spectral bran
   it('the spectral branch is the true 2-D Hartley filter (float64 reference)', () => {
     const [H, W, C] = [5, 6, 4];
     const half = C / 2;
-    const mixer = oneBlockModel(block('HeraclesMixer'), { transform: 'dht2d', kernelSize: 3 }, [[H, W, C]], 'mixref');
+    const mixer = oneBlockModel(
+      block('HeraclesMixer'),
+      { transform: 'dht2d', kernelSize: 3 },
+      [[H, W, C]],
+      'mixref',
+    );
     const weight = randomTensor([H, W, half], 21);
     setWeight(mixer, 'spectral_weight', weight);
     const x = randomTensor([1, H, W, C], 22);
@@ -378,7 +433,10 @@ describe('Multi-Head Attention equals a plain-tf reference', () => {
           const scores = tf.div(tf.matMul(qh, kh, false, true), Math.sqrt(d));
           outs.push(tf.matMul(tf.softmax(scores) as tf.Tensor2D, vh));
         }
-        const o = tf.add(tf.matMul(tf.concat(outs, 1) as tf.Tensor2D, w.proj_kernel as tf.Tensor2D), w.proj_bias);
+        const o = tf.add(
+          tf.matMul(tf.concat(outs, 1) as tf.Tensor2D, w.proj_kernel as tf.Tensor2D),
+          w.proj_bias,
+        );
         samples.push(tf.reshape(o, x.shape.slice(1)));
       }
       return tf.stack(samples);
@@ -407,7 +465,13 @@ describe('Multi-Head Attention equals a plain-tf reference', () => {
     const ref = reference(x, heads, w);
     expectClose(y, ref, 1e-4);
     // The reference is not trivially constant: tokens get different outputs.
-    const spread = tf.tidy(() => tf.moments(tf.reshape(ref, [3, -1, c]), 1).variance.max().dataSync()[0]);
+    const spread = tf.tidy(
+      () =>
+        tf
+          .moments(tf.reshape(ref, [3, -1, c]), 1)
+          .variance.max()
+          .dataSync()[0],
+    );
     expect(spread).toBeGreaterThan(1e-4);
     tf.dispose([...Object.values(w), x, y, ref]);
     model.dispose();
@@ -420,7 +484,12 @@ describe('Class Attention', () => {
     ['sequence', [16, 4]],
   ] as [string, Shape][])('pools %s tokens to [B, C]', (_, shape) => {
     const c = shape[shape.length - 1];
-    const model = oneBlockModel(block('ClassAttention'), { heads: 2, mlpRatio: 2, epsilon: 1e-6 }, [shape], 'ca');
+    const model = oneBlockModel(
+      block('ClassAttention'),
+      { heads: 2, mlpRatio: 2, epsilon: 1e-6 },
+      [shape],
+      'ca',
+    );
     expect(model.outputs[0].shape).toEqual([null, c]);
     const x = randomTensor([3, ...shape], 41);
     const y = model.predict(x) as tf.Tensor;
@@ -437,15 +506,23 @@ describe('RevIN then RevIN Denorm with the same reference returns the input', ()
     [[32, 3], 1e-8],
   ] as [Shape, number][])('on [%s]', (shape, epsilon) => {
     const x = tf.input({ shape });
-    const normed = (block('RevIN').build as NonNullable<BlockDef['build']>)({ epsilon }, { name: 'rin', inputShapes: [shape], seed: 1 })([x]);
-    const back = (block('RevINDenorm').build as NonNullable<BlockDef['build']>)({ epsilon }, { name: 'rden', inputShapes: [shape, shape], seed: 1 })([
-      normed[0],
-      x,
-    ]);
+    const normed = (block('RevIN').build as NonNullable<BlockDef['build']>)(
+      { epsilon },
+      { name: 'rin', inputShapes: [shape], seed: 1 },
+    )([x]);
+    const back = (block('RevINDenorm').build as NonNullable<BlockDef['build']>)(
+      { epsilon },
+      { name: 'rden', inputShapes: [shape, shape], seed: 1 },
+    )([normed[0], x]);
     const model = tf.model({ inputs: x, outputs: [normed[0], back[0]] });
     expect(trainableCount(model)).toBe(0);
     // Series with very different levels and spreads.
-    const data = tf.tidy(() => tf.add(tf.mul(randomTensor([2, ...shape], 51), tf.linspace(0.5, 20, shape[1])), tf.linspace(-100, 300, shape[1])));
+    const data = tf.tidy(() =>
+      tf.add(
+        tf.mul(randomTensor([2, ...shape], 51), tf.linspace(0.5, 20, shape[1])),
+        tf.linspace(-100, 300, shape[1]),
+      ),
+    );
     const [n, y] = model.predict(data) as tf.Tensor[];
     // The normalised series have mean 0 and standard deviation ~1 over time.
     const { mean, variance } = tf.moments(n, 1);

@@ -4,7 +4,7 @@ import { seedFrom } from '../runtime/layers/ops';
 import { LayerNorm } from '../runtime/layers/layer-norm';
 import { ZeroPad1D } from '../runtime/layers/zero-pad-1d';
 import { BlockError, product } from './types';
-import type { BuildContext, EnumParam, FloatParam, IntParam, PortSpec, Shape } from './types';
+import type { BoolParam, BuildContext, EnumParam, FloatParam, IntParam, PortSpec, Shape } from './types';
 
 export const TOKENS_IN: PortSpec = {
   name: 'in',
@@ -45,6 +45,12 @@ export const transformParam = (def: 'dht2d' | 'dct' | 'dht1d' = 'dht2d'): EnumPa
   options: ['dht2d', 'dct', 'dht1d'],
   help: 'dht2d: the true 2-D Hartley transform (the paper). dct: the 2-D DCT-II (the released code). dht1d: Hartley along one axis only (sequences, or per-row for channel-independent series).',
 });
+export const rowsParam: BoolParam = {
+  kind: 'bool',
+  label: 'Rows only',
+  default: false,
+  help: 'For channel-independent series [C, P, D]: work along each row (one series) only, never across rows.',
+};
 export const headsParam = (def: number): IntParam => ({
   kind: 'int',
   label: 'Heads',

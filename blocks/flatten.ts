@@ -14,5 +14,13 @@ export default defineBlock({
   params: {},
   inferShape: ([s]) => [[product(s)]],
   cost: () => ({ params: 0, macs: 0 }),
-  build: (_p, ctx) => ([x]) => [apply1(tf.layers.flatten({ name: `${ctx.name}/flatten` }), x)],
+  // tfjs's flatten layer refuses a vector (it needs rank ≥ 3 with the batch); a vector is already flat.
+  build: (_p, ctx) => ([x]) => [
+    apply1(
+      ctx.inputShapes[0].length > 1
+        ? tf.layers.flatten({ name: `${ctx.name}/flatten` })
+        : tf.layers.reshape({ targetShape: [product(ctx.inputShapes[0])], name: `${ctx.name}/flatten` }),
+      x
+    ),
+  ],
 });

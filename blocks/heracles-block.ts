@@ -1,8 +1,15 @@
 import { TOKENS_IN, epsParam, headsParam, kernelParam, requireTokens, transformParam } from './common';
 import { defineBlock } from './types';
-import type { ParamValues, SubGraph } from './types';
+import type { EnumParam, ParamValues, SubGraph } from './types';
 
 export const MIXERS = ['ssm', 'attention', 'hartley', 'local'] as const;
+export const LAYOUT_PARAM = {
+  kind: 'enum',
+  label: 'Layout',
+  default: 'grid',
+  options: ['grid', 'rows'],
+  help: 'grid: tokens form one image or sequence. rows: channel-independent series [C, P, D] — every block works along each row only (the 1-D Hartley transform, 1 × k convolutions, attention within a row).',
+} as const satisfies EnumParam;
 
 export default defineBlock({
   type: 'HeraclesBlock',
@@ -24,6 +31,7 @@ export default defineBlock({
     kernelSize: kernelParam(3),
     dropPath: { kind: 'float', label: 'Drop path', default: 0, min: 0, max: 0.95, help: 'Stochastic-depth rate of both residual branches.' },
     epsilon: epsParam(1e-6),
+    layout: LAYOUT_PARAM,
   },
   inferShape([s]) {
     requireTokens(s, 'Heracles Block');
@@ -34,21 +42,24 @@ export default defineBlock({
 });
 
 export function heraclesBlockGraph(p: ParamValues): SubGraph {
+  const rows = p.layout === 'rows';
+  // Row layout: the only transform that keeps rows apart is the 1-D one.
+  const transform = rows ? 'dht1d' : p.transform;
   const mixer: { type: string; params: ParamValues } =
     p.mixer === 'attention'
-      ? { type: 'MultiHeadAttention', params: { heads: p.heads } }
+      ? { type: 'MultiHeadAttention', params: { heads: p.heads, rows } }
       : p.mixer === 'hartley'
-        ? { type: 'HartleySSM', params: { transform: p.transform } }
+        ? { type: 'HartleySSM', params: { transform } }
         : p.mixer === 'local'
-          ? { type: 'LocalConvSSM', params: { kernelSize: p.kernelSize } }
-          : { type: 'HeraclesMixer', params: { transform: p.transform, kernelSize: p.kernelSize } };
+          ? { type: 'LocalConvSSM', params: { kernelSize: p.kernelSize, rows } }
+          : { type: 'HeraclesMixer', params: { transform, kernelSize: p.kernelSize, rows } };
   const drop = Number(p.dropPath) > 0;
   const nodes: SubGraph['nodes'] = [
     { id: 'norm1', type: 'LayerNorm', params: { epsilon: p.epsilon } },
     { id: 'mixer', ...mixer },
     { id: 'add1', type: 'Add', params: {} },
     { id: 'norm2', type: 'LayerNorm', params: { epsilon: p.epsilon } },
-    { id: 'ffn', type: 'FFN', params: { mlpRatio: p.mlpRatio, kernelSize: p.kernelSize } },
+    { id: 'ffn', type: 'FFN', params: { mlpRatio: p.mlpRatio, kernelSize: p.kernelSize, rows } },
     { id: 'add2', type: 'Add', params: {} },
   ];
   const e = (source: string, target: string) => ({ source, sourceHandle: 'out', target, targetHandle: 'in' });

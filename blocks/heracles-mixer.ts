@@ -1,7 +1,7 @@
 import { HeraclesMixer } from '../runtime/layers/heracles-mixer';
 import { spectralMacs } from '../runtime/spectral/transform';
 import type { SpectralTransform } from '../runtime/spectral/transform';
-import { SAME_OUT, TOKENS_IN, apply1, channelsOf, kernelParam, requireTokens, transformParam } from './common';
+import { SAME_OUT, TOKENS_IN, apply1, channelsOf, kernelParam, requireTokens, rowsParam, transformParam } from './common';
 import { grid } from './hartley-ssm';
 import { localConvCost } from './local-conv-ssm';
 import { BlockError, defineBlock } from './types';
@@ -15,7 +15,11 @@ export default defineBlock({
   version: 1,
   inputs: [TOKENS_IN],
   outputs: [SAME_OUT],
-  params: { transform: transformParam(), kernelSize: kernelParam(3) },
+  params: { transform: transformParam(), kernelSize: kernelParam(3), rows: rowsParam },
+  checkParams(p) {
+    if (p.rows && p.transform !== 'dht1d')
+      throw new BlockError(`Rows only needs the dht1d transform (${p.transform} mixes rows)`, 'set Transform to dht1d', 'transform');
+  },
   inferShape([s]) {
     requireTokens(s, 'Heracles Mixer');
     if (channelsOf(s) % 2 !== 0)
@@ -24,13 +28,13 @@ export default defineBlock({
   },
   cost([s], p) {
     const [h, w, c] = grid(s);
-    const local = localConvCost(s, p.kernelSize, c / 2);
+    const local = localConvCost(s, p.kernelSize, c / 2, p.rows);
     return {
       params: local.params + h * w * (c / 2),
       macs: local.macs + spectralMacs(p.transform as SpectralTransform, h, w, c / 2),
     };
   },
   build: (p, ctx) => ([x]) => [
-    apply1(new HeraclesMixer({ transform: p.transform as SpectralTransform, kernelSize: p.kernelSize, name: ctx.name, seed: ctx.seed }), x),
+    apply1(new HeraclesMixer({ transform: p.transform as SpectralTransform, kernelSize: p.kernelSize, rows: p.rows, name: ctx.name, seed: ctx.seed }), x),
   ],
 });

@@ -1,13 +1,14 @@
 import { SelfAttention } from '../runtime/layers/self-attention';
-import { SAME_OUT, TOKENS_IN, apply1, channelsOf, headsParam, requireTokens, tokensOf } from './common';
+import { SAME_OUT, TOKENS_IN, apply1, channelsOf, headsParam, requireTokens, rowsParam, tokensOf } from './common';
 import { BlockError, defineBlock } from './types';
 import type { Shape } from './types';
 
-export const attentionCost = (s: Shape) => {
+export const attentionCost = (s: Shape, rows = false) => {
   const c = channelsOf(s);
   const n = tokensOf(s);
-  // q, kv, proj projections + the two N×N matmuls (scores and weighted sum).
-  return { params: 4 * c * c + 4 * c, macs: n * c * 4 * c + 2 * n * n * c };
+  // Tokens attend within groups of `g` (all of them, or one row each): q, kv, proj + the two g×g matmuls.
+  const g = rows && s.length === 3 ? s[1] : n;
+  return { params: 4 * c * c + 4 * c, macs: n * c * 4 * c + 2 * n * g * c };
 };
 
 export default defineBlock({
@@ -19,13 +20,13 @@ export default defineBlock({
   version: 1,
   inputs: [TOKENS_IN],
   outputs: [SAME_OUT],
-  params: { heads: headsParam(4) },
+  params: { heads: headsParam(4), rows: rowsParam },
   inferShape([s], p) {
     requireTokens(s, 'Multi-Head Attention');
     if (channelsOf(s) % p.heads !== 0)
       throw new BlockError(`${channelsOf(s)} channels do not split evenly into ${p.heads} heads`, `use a head count that divides ${channelsOf(s)}`, 'heads');
     return [s];
   },
-  cost: ([s]) => attentionCost(s),
-  build: (p, ctx) => ([x]) => [apply1(new SelfAttention({ heads: p.heads, name: ctx.name, seed: ctx.seed }), x)],
+  cost: ([s], p) => attentionCost(s, p.rows),
+  build: (p, ctx) => ([x]) => [apply1(new SelfAttention({ heads: p.heads, rows: p.rows, name: ctx.name, seed: ctx.seed }), x)],
 });

@@ -25,5 +25,13 @@ export default defineBlock({
     return [t.map((d) => (d === -1 ? total / known : d))];
   },
   cost: () => ({ params: 0, macs: 0 }),
-  build: (p, ctx) => ([x]) => [apply1(tf.layers.reshape({ targetShape: p.targetShape, name: `${ctx.name}/reshape` }), x)],
+  build: (p, ctx) => ([x]) => {
+    // tfjs leaves a -1 entry unknown (null) in the symbolic shape, which breaks layers that size their
+    // weights from it (Hartley SSM, convs); give it the size inferShape works out.
+    const total = product(ctx.inputShapes[0]);
+    const t = p.targetShape as number[];
+    const known = product(t.filter((d) => d !== -1));
+    const targetShape = t.map((d) => (d === -1 ? total / known : d));
+    return [apply1(tf.layers.reshape({ targetShape, name: `${ctx.name}/reshape` }), x)];
+  },
 });

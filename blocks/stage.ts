@@ -1,6 +1,7 @@
 import { chainGraphs, prefixGraph } from '../runtime/graph/composite';
 import { TOKENS_IN, channelsOf, dimParam, epsParam, headsParam, kernelParam, requireTokens, transformParam } from './common';
-import { MIXERS, heraclesBlockGraph } from './heracles-block';
+import downsample from './downsample';
+import { LAYOUT_PARAM, MIXERS, heraclesBlockGraph } from './heracles-block';
 import { BlockError, defineBlock } from './types';
 import type { SubGraph } from './types';
 
@@ -25,6 +26,7 @@ export default defineBlock({
     dropPathStart: { kind: 'float', label: 'Drop path (first)', default: 0, min: 0, max: 0.95, help: "Drop-path rate of the stage's first block." },
     dropPathEnd: { kind: 'float', label: 'Drop path (last)', default: 0, min: 0, max: 0.95, help: "Drop-path rate of the stage's last block." },
     epsilon: epsParam(1e-6),
+    layout: LAYOUT_PARAM,
   },
   inferShape([s], p) {
     requireTokens(s, 'Stage');
@@ -34,7 +36,8 @@ export default defineBlock({
         `set Channels to ${channelsOf(s)} or turn on "Downsample first"`,
         'dim'
       );
-    return [s];
+    // The analysis works from the expanded graph; this must agree with it (the Downsample changes the shape).
+    return p.downsample ? downsample.inferShape([s], { dim: p.dim, preNorm: true, epsilon: p.epsilon }) : [s];
   },
   cost: () => ({ params: 0, macs: 0 }),
   expand(p, [s]) {
@@ -56,7 +59,7 @@ export default defineBlock({
       const t = p.depth > 1 ? i / (p.depth - 1) : 0;
       const dropPath = p.dropPathStart + (p.dropPathEnd - p.dropPathStart) * t;
       const block: SubGraph = {
-        nodes: [{ id: '', type: 'HeraclesBlock', params: { mixer: p.mixer, heads: p.heads, mlpRatio: p.mlpRatio, transform: p.transform, kernelSize: p.kernelSize, dropPath, epsilon: p.epsilon } }],
+        nodes: [{ id: '', type: 'HeraclesBlock', params: { mixer: p.mixer, heads: p.heads, mlpRatio: p.mlpRatio, transform: p.transform, kernelSize: p.kernelSize, dropPath, epsilon: p.epsilon, layout: p.layout } }],
         edges: [],
         inputs: [[{ node: '', handle: 'in' }]],
         outputs: [{ node: '', handle: 'out' }],

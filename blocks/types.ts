@@ -81,6 +81,18 @@ export type ParamSpec = IntParam | FloatParam | BoolParam | EnumParam | IntListP
 
 export type ParamValue = number | boolean | string | number[];
 export type ParamValues = Record<string, ParamValue>;
+export type ParamSpecs = Record<string, ParamSpec>;
+
+/** The value type of one param spec: int/float → number, bool → boolean, enum/string → string, ints → number[]. */
+export type ValueOf<S extends ParamSpec> = S extends IntParam | FloatParam
+  ? number
+  : S extends BoolParam
+    ? boolean
+    : S extends IntListParam
+      ? number[]
+      : string;
+/** Params as a block's functions receive them, typed from its spec (defaults already filled in). */
+export type ValuesOf<S extends ParamSpecs> = { [K in keyof S]: ValueOf<S[K]> };
 
 export interface Cost {
   /** Trainable parameters (what PyTorch's `sum(p.numel())` counts). */
@@ -121,7 +133,7 @@ export interface SubGraph {
   outputs: { node: string; handle: string }[];
 }
 
-export interface BlockDef<P extends ParamValues = ParamValues> {
+export interface BlockDef<S extends ParamSpecs = ParamSpecs, P = ValuesOf<S>> {
   /** Stable type id stored in documents, e.g. `HartleySSM`. */
   type: string;
   /** Name shown in the palette, e.g. "Hartley SSM". */
@@ -138,7 +150,7 @@ export interface BlockDef<P extends ParamValues = ParamValues> {
   /** When true the single input port accepts several edges (Add, Concat). */
   variadicInput?: boolean;
   outputs: PortSpec[];
-  params: { [K in keyof P]: ParamSpec };
+  params: S;
   /** Cross-field checks beyond what the param specs express; throw `BlockError`. */
   checkParams?(params: P): void;
   /** Output shapes from input shapes; throw `BlockError` with a fix hint when they do not fit. */
@@ -151,7 +163,7 @@ export interface BlockDef<P extends ParamValues = ParamValues> {
 }
 
 /** Helper so each block file gets its params typed from its own spec. */
-export function defineBlock<P extends ParamValues>(def: BlockDef<P>): BlockDef<P> {
+export function defineBlock<const S extends ParamSpecs>(def: BlockDef<S>): BlockDef<S> {
   return def;
 }
 

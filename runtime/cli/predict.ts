@@ -8,7 +8,7 @@ import path from 'node:path';
 import Papa from 'papaparse';
 import { initNodeBackend } from '../backend/node';
 import type { NodeBackend } from '../backend/node';
-import { decodeImage } from '../data/images';
+import { imageToInput } from '../data/images';
 import type { Io } from './io';
 import { UsageError, loadDir } from './train';
 
@@ -52,8 +52,7 @@ export async function predictCommand(args: { dir: string; input?: string; backen
       })
     );
   } else {
-    const img = decodeImage(new Uint8Array(bytes), args.input, { size: [shape[0], shape[1]], channels: shape[2] as 1 | 3 });
-    values = Float32Array.from(img, (v) => v / 255);
+    values = Float32Array.from(imageToInput(new Uint8Array(bytes), args.input, shape as [number, number, number]), (v) => v / 255);
   }
   if (values.length % per !== 0)
     throw new UsageError([`${args.input}: got ${values.length} numbers, which is not a whole number of inputs of shape [${shape.join(', ')}] (${per} each)`]);

@@ -91,7 +91,8 @@ export function analyzeGraph(graph: GraphLike, opts: AnalyzeOptions = {}): Graph
 
   // 1. Nodes: unique ids, known types, valid params.
   for (const n of graph.nodes) {
-    if (nodes[n.id]) {
+    // Object.hasOwn: an id like "constructor" must not find Object.prototype's property.
+    if (Object.hasOwn(nodes, n.id)) {
       nodeIssue(n.id, 'duplicate-id', `two nodes have the id "${n.id}"`, 'give each node its own id');
       broken.add(n.id);
       continue;
@@ -123,8 +124,8 @@ export function analyzeGraph(graph: GraphLike, opts: AnalyzeOptions = {}): Graph
     seenEdgeIds.add(id);
     const src = blocks.get(e.source);
     const dst = blocks.get(e.target);
-    if (!nodes[e.source]) return edgeIssue(id, 'missing-node', `starts at node "${e.source}", which does not exist`);
-    if (!nodes[e.target]) return edgeIssue(id, 'missing-node', `ends at node "${e.target}", which does not exist`);
+    if (!Object.hasOwn(nodes, e.source)) return edgeIssue(id, 'missing-node', `starts at node "${e.source}", which does not exist`);
+    if (!Object.hasOwn(nodes, e.target)) return edgeIssue(id, 'missing-node', `ends at node "${e.target}", which does not exist`);
     if (src && !src.outputs.some((p) => p.name === sourceHandle))
       return edgeIssue(
         id,

@@ -25,7 +25,7 @@ describe('compiler', () => {
   it('builds a model whose output shape matches the analysis', () => {
     const { model, analysis } = compileDocument(fixture('small-image.heracles.json'));
     expect(model.outputs[0].shape).toEqual([null, ...(analysis.nodes.output.outputShapes?.[0] ?? [])]);
-    const trainable = model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * (b as number), 1), 0);
+    const trainable = model.trainableWeights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
     expect(trainable).toBe(analysis.totals.params);
     model.dispose();
   });

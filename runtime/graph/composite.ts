@@ -40,7 +40,8 @@ export function chainGraphs(parts: SubGraph[]): SubGraph {
 export function expandGroup(params: ParamValues, composites: Record<string, Composite>): SubGraph {
   const ref = String(params.ref);
   const repeat = Number(params.repeat);
-  const def = composites[ref];
+  // Object.hasOwn: a ref like "toString" must not find Object.prototype's property.
+  const def = Object.hasOwn(composites, ref) ? composites[ref] : undefined;
   if (!def) {
     const known = Object.keys(composites);
     throw new BlockError(

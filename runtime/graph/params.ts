@@ -64,7 +64,7 @@ export function resolveParams(
     values[name] = (problem ? structuredClone(spec.default) : value) as ParamValue;
   }
   for (const name of Object.keys(given ?? {})) {
-    if (!(name in specs)) {
+    if (!Object.hasOwn(specs, name)) {
       const known = Object.keys(specs);
       const close = known.find((k) => k.toLowerCase() === name.toLowerCase() || editDistance(k, name) <= 2);
       problems.push({

@@ -59,7 +59,7 @@ export class ClassAttention extends HeraclesLayer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = one(inputs);
-      const t = (x.rank === 4 ? tf.reshape(x, [x.shape[0], -1, x.shape[3]]) : x) as tf.Tensor3D;
+      const t = (x.rank === 4 ? tf.reshape(x, [x.shape[0], -1, x.shape[3] as number]) : x) as tf.Tensor3D;
       const c = t.shape[2];
       const r = (k: W) => this.w[k].read();
       let cls: tf.Tensor = tf.mean(t, 1, true); // [B,1,C]

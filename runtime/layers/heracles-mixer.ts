@@ -12,12 +12,15 @@ import { depthwise, interleaveChannels, spectralFilter, splitChannels } from './
 export interface HeraclesMixerArgs extends HeraclesLayerArgs {
   transform: SpectralTransform;
   kernelSize: number;
+  /** Channel-independent series [C, P, D]: local conv along rows only (use with the dht1d transform). */
+  rows?: boolean;
 }
 
 export class HeraclesMixer extends HeraclesLayer {
   static className = 'HeraclesMixer';
   readonly transform: SpectralTransform;
   readonly kernelSize: number;
+  readonly rows: boolean;
   private localKernel!: tf.LayerVariable;
   private localBias!: tf.LayerVariable;
   private spectralWeight!: tf.LayerVariable;
@@ -26,13 +29,14 @@ export class HeraclesMixer extends HeraclesLayer {
     super(args);
     this.transform = args.transform;
     this.kernelSize = args.kernelSize;
+    this.rows = args.rows ?? false;
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const s = inputShapeOf(inputShape);
     const half = s[s.length - 1] / 2;
     const k = this.kernelSize;
-    const kh = s.length === 3 ? k : 1;
+    const kh = s.length === 3 && !this.rows ? k : 1;
     this.localKernel = this.normal('local_kernel', [kh, k, half, 1], Math.sqrt(2 / (kh * k)));
     this.localBias = this.zeros('local_bias', [half]);
     this.spectralWeight = this.normal('spectral_weight', [...s.slice(0, -1), half], 0.02);
@@ -54,7 +58,7 @@ export class HeraclesMixer extends HeraclesLayer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), transform: this.transform, kernelSize: this.kernelSize };
+    return { ...super.getConfig(), transform: this.transform, kernelSize: this.kernelSize, rows: this.rows };
   }
 }
 tf.serialization.registerClass(HeraclesMixer);

@@ -10,16 +10,20 @@ import { attend, linear } from './ops';
 
 export interface SelfAttentionArgs extends HeraclesLayerArgs {
   heads: number;
+  /** Image tokens: attend within each row only (channel-independent series [C, P, D]). */
+  rows?: boolean;
 }
 
 export class SelfAttention extends HeraclesLayer {
   static className = 'HeraclesSelfAttention';
   readonly heads: number;
+  readonly rows: boolean;
   private w: Record<'q' | 'qb' | 'kv' | 'kvb' | 'proj' | 'projb', tf.LayerVariable> = {} as never;
 
   constructor(args: SelfAttentionArgs) {
     super(args);
     this.heads = args.heads;
+    this.rows = args.rows ?? false;
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -39,7 +43,7 @@ export class SelfAttention extends HeraclesLayer {
   /** Attention weights `[B, heads, N, N]` for the inside view. */
   attentionMaps(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const t = tokens(x);
+      const t = tokens(x, this.rows);
       const c = t.shape[2];
       const d = c / this.heads;
       const q = linear(t, this.w.q.read(), this.w.qb.read());
@@ -53,7 +57,7 @@ export class SelfAttention extends HeraclesLayer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = one(inputs);
-      const t = tokens(x);
+      const t = tokens(x, this.rows);
       const c = t.shape[2];
       const q = linear(t, this.w.q.read(), this.w.qb.read());
       const kv = linear(t, this.w.kv.read(), this.w.kvb.read());
@@ -68,11 +72,15 @@ export class SelfAttention extends HeraclesLayer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), heads: this.heads };
+    return { ...super.getConfig(), heads: this.heads, rows: this.rows };
   }
 }
 tf.serialization.registerClass(SelfAttention);
 
-/** `[B,H,W,C]` or `[B,N,C]` → `[B,N,C]`. */
-const tokens = (x: tf.Tensor): tf.Tensor3D =>
-  (x.rank === 4 ? tf.reshape(x, [x.shape[0], -1, x.shape[3]]) : x) as tf.Tensor3D;
+/** `[B,H,W,C]` or `[B,N,C]` → `[B,N,C]`; with `rows`, `[B,H,W,C]` → `[B·H, W, C]` (each row attends alone). */
+const tokens = (x: tf.Tensor, rows = false): tf.Tensor3D =>
+  (x.rank === 4
+    ? rows
+      ? tf.reshape(x, [-1, x.shape[2] as number, x.shape[3] as number])
+      : tf.reshape(x, [x.shape[0], -1, x.shape[3] as number])
+    : x) as tf.Tensor3D;

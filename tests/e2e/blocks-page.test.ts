@@ -16,7 +16,8 @@ describe('blocks page', () => {
   it('lists every registered block, filters by search, and logs no errors', async () => {
     const { page, errors, context } = await openPage(browser, '/');
 
-    await expect(page.getByRole('heading', { level: 1, name: 'Blocks' }).isVisible()).resolves.toBe(true);
+    // The studio renders client-side: wait for it rather than for the load event.
+    await page.getByRole('heading', { level: 1, name: 'Blocks' }).waitFor();
     await page.getByTestId('block-count').waitFor();
 
     const blocks = page.locator('[data-block-type]');

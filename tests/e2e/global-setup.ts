@@ -6,7 +6,7 @@
  *
  * HERACLES_E2E_SKIP_BUILD=1 reuses an existing build/ (faster when iterating on tests only).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { findChromium } from '../../scripts/find-chromium.js';
+import { waitForHttp } from '../../scripts/http-ready.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -37,21 +38,6 @@ function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-async function waitForServer(url: string, server: ChildProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`vite preview exited early (code ${server.exitCode})`);
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`vite preview did not answer at ${url} within ${timeoutMs / 1000} s`);
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -86,11 +72,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
   );
   const baseURL = `http://127.0.0.1:${port}/`;
-  try {
-    await waitForServer(baseURL, server);
-  } catch (e) {
-    server.kill('SIGTERM');
-    throw e;
+  if (!(await waitForHttp(baseURL, { timeoutMs: 60_000, stillRunning: () => server.exitCode === null }))) {
+    server.kill('SIGKILL');
+    throw new Error(`vite preview did not answer at ${baseURL} (exit code ${server.exitCode ?? 'none yet'})`);
   }
 
   project.provide('baseURL', baseURL);

@@ -31,4 +31,21 @@ describe('findChromium', () => {
       "No Chromium found. Install Debian's: sudo apt-get install -y chromium, or set CHROMIUM_PATH=/path/to/chromium",
     );
   });
+
+  it.skipIf(process.getuid?.() !== 0)('installs Chromium with apt-get when allowed (root)', () => {
+    // A fake apt-get whose `install` puts a fake chromium next to itself, on a PATH with nothing else.
+    const dir = mkdtempSync(join(tmpdir(), 'fake-apt-'));
+    const apt = join(dir, 'apt-get');
+    writeFileSync(
+      apt,
+      '#!/bin/sh\nif [ "$1" = install ]; then printf "#!/bin/sh\\n" > "${0%/*}/chromium"; /bin/chmod +x "${0%/*}/chromium"; fi\n',
+    );
+    chmodSync(apt, 0o755);
+    delete process.env.CHROMIUM_PATH;
+    process.env.PATH = dir;
+    const logs: string[] = [];
+    expect(() => findChromium({ install: false })).toThrow(NO_CHROMIUM_MESSAGE);
+    expect(findChromium({ install: true, log: (m) => logs.push(m) })).toBe(join(dir, 'chromium'));
+    expect(logs.join('\n')).toMatch(/installing/);
+  });
 });

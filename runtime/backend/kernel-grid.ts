@@ -1,0 +1,454 @@
+/**
+ * Grids of kernel invocations for checking the project's wasm training kernels against the cpu backend.
+ * Environment-neutral (only tfjs), so Node tests and browser tests can share it.
+ *
+ * A case runs one kernel through `tf.engine().runKernel` on whatever backend is active. `reference`
+ * computes the expected values on the reference backend; it equals `run` except where the cpu kernel
+ * cannot express the case (cpu ignores `dilations` in the depthwise backprop kernels, so dilated cases
+ * are checked against the undilated kernel with a zero-expanded filter).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export type Values = number[];
+
+export interface KernelCase {
+  kernel: string;
+  name: string;
+  run: () => Values;
+  reference: () => Values;
+}
+
+type PadSpec = 'same' | 'valid' | number;
+
+/** Deterministic pseudo-random values in [-1, 1) (Park–Miller). */
+export function seededValues(n: number, seed: number): Float32Array {
+  let s = (Math.abs(Math.floor(seed)) % 2147483646) + 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s * 16807) % 2147483647;
+    out[i] = (s / 2147483647) * 2 - 1;
+  }
+  return out;
+}
+
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Runs a kernel on the active backend with fresh inputs; returns the output's values. */
+export function runKernelOnce(
+  kernel: string,
+  inputs: Record<string, { shape: number[]; values: Float32Array | Int32Array; dtype?: 'float32' | 'int32' }>,
+  attrs: tf.NamedAttrMap,
+): Values {
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [k, v] of Object.entries(inputs))
+    tensors[k] = tf.tensor(v.values, v.shape, v.dtype ?? 'float32');
+  try {
+    const out = tf.engine().runKernel(kernel, tensors, attrs) as tf.Tensor;
+    const values = Array.from(out.dataSync());
+    out.dispose();
+    return values;
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+}
+
+/** Largest |a−b| divided by the largest |b| (or 1e-12); Infinity when lengths differ. */
+export function maxRelDiff(a: Values, b: Values): number {
+  if (a.length !== b.length) return Infinity;
+  let diff = 0;
+  let scale = 1e-12;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= diff)) diff = d; // also catches NaN
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / scale;
+}
+
+/** Output size of a conv along one axis, as tfjs computes it ('same' = ceil(in/s)). */
+function outSize(inSize: number, k: number, s: number, d: number, pad: PadSpec): number {
+  const eff = (k - 1) * d + 1;
+  if (pad === 'same') return Math.ceil(inSize / s);
+  const p = pad === 'valid' ? 0 : pad;
+  return Math.floor((inSize + 2 * p - eff) / s) + 1;
+}
+
+/** Inserts d−1 zeros between the taps of a [KH,KW,...] filter. */
+function dilateFilter(
+  values: Float32Array,
+  shape: number[],
+  d: number,
+): { values: Float32Array; shape: number[] } {
+  const [kh, kw, ...rest] = shape;
+  const inner = size(rest);
+  const eh = (kh - 1) * d + 1;
+  const ew = (kw - 1) * d + 1;
+  const out = new Float32Array(eh * ew * inner);
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let c = 0; c < inner; c++)
+        out[(i * d * ew + j * d) * inner + c] = values[(i * kw + j) * inner + c];
+  return { values: out, shape: [eh, ew, ...rest] };
+}
+
+/** Picks every d-th tap of a [EH,EW,...] filter gradient. */
+function pickDilatedTaps(values: Values, shape: number[], d: number): Values {
+  const [kh, kw, ...rest] = shape;
+  const inner = size(rest);
+  const ew = (kw - 1) * d + 1;
+  const out: Values = [];
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let c = 0; c < inner; c++) out.push(values[(i * d * ew + j * d) * inner + c]);
+  return out;
+}
+
+export function conv2DBackpropFilterCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  const inputs: number[][] = [
+    [2, 7, 7, 3],
+    [2, 8, 8, 2],
+    [1, 5, 9, 2],
+    [3, 28, 28, 1],
+  ];
+  const kernels: [number, number][] = [
+    [1, 1],
+    [2, 2],
+    [3, 3],
+    [5, 5],
+    [7, 7],
+    [1, 3],
+  ];
+  const strides: [number, number][] = [
+    [1, 1],
+    [2, 2],
+    [3, 3],
+    [1, 2],
+  ];
+  const pads: PadSpec[] = ['same', 'valid', 1];
+  let seed = 1;
+  for (const xs of inputs) {
+    const [b, h, w, ci] = xs;
+    for (const [kh, kw] of kernels) {
+      for (const [sh, sw] of strides) {
+        for (const pad of pads) {
+          if (xs[1] === 28 && !(kh === 3 || kh === 7) && pad !== 'same') continue; // keep the big input cheap
+          // Numeric padding: square strides and kernels ≥ 3 (cpu's kernel indexes out of range when the
+          // padding exceeds what a 1×1/2×2 filter can reach).
+          if (pad === 1 && (sh !== sw || kh < 3 || kw < 3)) continue;
+          const oh = outSize(h, kh, sh, 1, pad);
+          const ow = outSize(w, kw, sw, 1, pad);
+          if (oh <= 0 || ow <= 0) continue;
+          const co = 4;
+          const filterShape = [kh, kw, ci, co];
+          const x = seededValues(size(xs), seed++);
+          const dy = seededValues(b * oh * ow * co, seed++);
+          const run = () =>
+            runKernelOnce(
+              'Conv2DBackpropFilter',
+              { x: { shape: xs, values: x }, dy: { shape: [b, oh, ow, co], values: dy } },
+              { strides: [sh, sw], pad, dataFormat: 'NHWC', filterShape },
+            );
+          cases.push({
+            kernel: 'Conv2DBackpropFilter',
+            name: `x${xs.join('x')} k${kh}x${kw} s${sh}x${sw} ${pad}`,
+            run,
+            reference: run,
+          });
+        }
+      }
+    }
+  }
+  return cases;
+}
+
+export function conv2DBackpropInputCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  const inputs: number[][] = [
+    [2, 7, 7, 3],
+    [2, 8, 8, 2],
+    [1, 5, 9, 2],
+    [2, 28, 28, 3],
+  ];
+  const kernels = [1, 2, 3, 4, 5, 7];
+  const strides: [number, number][] = [
+    [1, 1],
+    [2, 2],
+    [3, 3],
+    [1, 2], // unequal strides: wasm's own kernel
+  ];
+  const pads: PadSpec[] = ['same', 'valid', 1];
+  let seed = 500;
+  for (const xs of inputs) {
+    const [b, h, w, ci] = xs;
+    for (const k of kernels) {
+      for (const [sh, sw] of strides) {
+        for (const pad of pads) {
+          if (xs[1] === 28 && !(k === 3 || k === 7) && pad !== 'same') continue;
+          if (pad === 1 && (sh !== sw || k < 3)) continue;
+          const oh = outSize(h, k, sh, 1, pad);
+          const ow = outSize(w, k, sw, 1, pad);
+          if (oh <= 0 || ow <= 0) continue;
+          const co = 5;
+          const filterShape = [k, k, ci, co];
+          const filter = seededValues(size(filterShape), seed++);
+          const dy = seededValues(b * oh * ow * co, seed++);
+          const run = () =>
+            runKernelOnce(
+              'Conv2DBackpropInput',
+              { dy: { shape: [b, oh, ow, co], values: dy }, filter: { shape: filterShape, values: filter } },
+              { strides: [sh, sw], pad, dataFormat: 'NHWC', inputShape: xs },
+            );
+          cases.push({
+            kernel: 'Conv2DBackpropInput',
+            name: `x${xs.join('x')} k${k} s${sh}x${sw} ${pad}`,
+            run,
+            reference: run,
+          });
+        }
+      }
+    }
+  }
+  return cases;
+}
+
+export function batchMatMulCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  // [aShape, bShape, transposeA, transposeB]
+  const setups: [number[], number[], boolean, boolean][] = [];
+  for (const ta of [false, true])
+    for (const tb of [false, true]) {
+      const a2 = ta ? [7, 5] : [5, 7];
+      const b2 = tb ? [3, 7] : [7, 3];
+      setups.push([a2, b2, ta, tb]);
+      setups.push([[1, ...a2], [1, ...b2], ta, tb]);
+      setups.push([[4, ...a2], [1, ...b2], ta, tb]); // a batched, b shared
+      setups.push([[2, 3, ...a2], b2, ta, tb]);
+      setups.push([[4, ...a2], [4, ...b2], ta, tb]); // both batched: wasm's own kernel
+      setups.push([a2, [2, ...b2], ta, tb]); // only b batched
+    }
+  setups.push([[64, 300], [64, 200], true, false]); // a dense layer's weight gradient
+  setups.push([[64, 200], [300, 200], false, true]); // …and its input gradient
+  let seed = 700;
+  for (const [as, bs, transposeA, transposeB] of setups) {
+    const a = seededValues(size(as), seed++);
+    const b = seededValues(size(bs), seed++);
+    const run = () =>
+      runKernelOnce(
+        'BatchMatMul',
+        { a: { shape: as, values: a }, b: { shape: bs, values: b } },
+        { transposeA, transposeB },
+      );
+    cases.push({
+      kernel: 'BatchMatMul',
+      name: `[${as}]${transposeA ? 'ᵀ' : ''} · [${bs}]${transposeB ? 'ᵀ' : ''}`,
+      run,
+      reference: run,
+    });
+  }
+  return cases;
+}
+
+export function maxPoolGradCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  const inputs: number[][] = [
+    [2, 7, 7, 3],
+    [1, 8, 8, 2],
+    [2, 9, 6, 4],
+  ];
+  let seed = 900;
+  for (const xs of inputs) {
+    for (const k of [2, 3]) {
+      for (const s of [1, 2, 3]) {
+        for (const pad of ['same', 'valid'] as PadSpec[]) {
+          const [b, h, w, c] = xs;
+          const oh = outSize(h, k, s, 1, pad);
+          const ow = outSize(w, k, s, 1, pad);
+          // Distinct values (no ties), so the argmax is the same on every backend.
+          const x = Float32Array.from(seededValues(size(xs), seed++), (v, i) => v + i * 1e-3);
+          const dy = seededValues(b * oh * ow * c, seed++);
+          const run = () =>
+            runKernelOnce(
+              'MaxPoolGrad',
+              {
+                dy: { shape: [b, oh, ow, c], values: dy },
+                input: { shape: xs, values: x },
+                output: { shape: [b, oh, ow, c], values: new Float32Array(b * oh * ow * c) },
+              },
+              { filterSize: k, strides: s, pad },
+            );
+          cases.push({
+            kernel: 'MaxPoolGrad',
+            name: `x${xs.join('x')} k${k} s${s} ${pad}`,
+            run,
+            reference: run,
+          });
+        }
+      }
+    }
+  }
+  return cases;
+}
+
+interface DepthwiseSetup {
+  xs: number[];
+  k: [number, number];
+  s: [number, number];
+  d: number;
+  pad: PadSpec;
+  mult: number;
+}
+
+function depthwiseSetups(): DepthwiseSetup[] {
+  const out: DepthwiseSetup[] = [];
+  const images: number[][] = [
+    [2, 7, 7, 4],
+    [2, 8, 8, 3],
+    [1, 14, 14, 6],
+  ];
+  for (const xs of images) {
+    for (const k of [1, 3, 5, 7]) {
+      for (const s of [1, 2]) {
+        for (const pad of ['same', 'valid'] as PadSpec[]) {
+          for (const mult of [1, 2]) {
+            if (outSize(xs[1], k, s, 1, pad) <= 0) continue;
+            out.push({ xs, k: [k, k], s: [s, s], d: 1, pad, mult });
+          }
+        }
+      }
+    }
+    // Dilated (stride 1) and numeric padding.
+    for (const d of [2, 3]) out.push({ xs, k: [3, 3], s: [1, 1], d, pad: 'same', mult: 1 });
+    out.push({ xs, k: [3, 3], s: [1, 1], d: 2, pad: 'valid', mult: 2 });
+    out.push({ xs, k: [3, 3], s: [2, 2], d: 1, pad: 1, mult: 1 });
+    out.push({ xs, k: [3, 3], s: [1, 2], d: 1, pad: 'same', mult: 1 });
+  }
+  // Sequences as [B, 1, L, C] with [1, k] kernels (the project's 1-D depthwise conv).
+  for (const k of [3, 7]) {
+    for (const s of [1, 2]) {
+      out.push({ xs: [2, 1, 9, 4], k: [1, k], s: [1, s], d: 1, pad: 'same', mult: 1 });
+      out.push({ xs: [2, 1, 9, 4], k: [1, k], s: [1, s], d: 1, pad: 'valid', mult: 1 });
+    }
+  }
+  return out;
+}
+
+function depthwiseName(c: DepthwiseSetup): string {
+  return `x${c.xs.join('x')} k${c.k.join('x')} s${c.s.join('x')} d${c.d} ${c.pad} m${c.mult}`;
+}
+
+export function depthwiseBackpropInputCases(): KernelCase[] {
+  let seed = 1000;
+  return depthwiseSetups().map((c) => {
+    const [b, h, w, ch] = c.xs;
+    const oh = outSize(h, c.k[0], c.s[0], c.d, c.pad);
+    const ow = outSize(w, c.k[1], c.s[1], c.d, c.pad);
+    const filterShape = [c.k[0], c.k[1], ch, c.mult];
+    const filter = seededValues(size(filterShape), seed++);
+    const dy = seededValues(b * oh * ow * ch * c.mult, seed++);
+    const dyIn = { shape: [b, oh, ow, ch * c.mult], values: dy };
+    const attrs = { strides: c.s, dilations: [c.d, c.d], pad: c.pad, inputShape: c.xs };
+    const run = () =>
+      runKernelOnce(
+        'DepthwiseConv2dNativeBackpropInput',
+        { dy: dyIn, filter: { shape: filterShape, values: filter } },
+        attrs,
+      );
+    const reference =
+      c.d === 1
+        ? run
+        : () => {
+            const e = dilateFilter(filter, filterShape, c.d);
+            return runKernelOnce(
+              'DepthwiseConv2dNativeBackpropInput',
+              { dy: dyIn, filter: e },
+              { ...attrs, dilations: [1, 1] },
+            );
+          };
+    return { kernel: 'DepthwiseConv2dNativeBackpropInput', name: depthwiseName(c), run, reference };
+  });
+}
+
+export function depthwiseBackpropFilterCases(): KernelCase[] {
+  let seed = 2000;
+  return depthwiseSetups().map((c) => {
+    const [b, h, w, ch] = c.xs;
+    const oh = outSize(h, c.k[0], c.s[0], c.d, c.pad);
+    const ow = outSize(w, c.k[1], c.s[1], c.d, c.pad);
+    const filterShape = [c.k[0], c.k[1], ch, c.mult];
+    const x = seededValues(size(c.xs), seed++);
+    const dy = seededValues(b * oh * ow * ch * c.mult, seed++);
+    const ins = { x: { shape: c.xs, values: x }, dy: { shape: [b, oh, ow, ch * c.mult], values: dy } };
+    const attrs = { strides: c.s, dilations: [c.d, c.d], pad: c.pad, filterShape };
+    const run = () => runKernelOnce('DepthwiseConv2dNativeBackpropFilter', ins, attrs);
+    const reference =
+      c.d === 1
+        ? run
+        : () => {
+            const eShape = [(c.k[0] - 1) * c.d + 1, (c.k[1] - 1) * c.d + 1, ch, c.mult];
+            const full = runKernelOnce('DepthwiseConv2dNativeBackpropFilter', ins, {
+              ...attrs,
+              dilations: [1, 1],
+              filterShape: eShape,
+            });
+            return pickDilatedTaps(full, filterShape, c.d);
+          };
+    return { kernel: 'DepthwiseConv2dNativeBackpropFilter', name: depthwiseName(c), run, reference };
+  });
+}
+
+export function unsortedSegmentSumCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  const make = (
+    name: string,
+    xShape: number[],
+    ids: number[],
+    idShape: number[],
+    numSegments: number,
+    dtype: 'float32' | 'int32',
+  ) => {
+    const raw = seededValues(size(xShape), cases.length + 3000);
+    const values = dtype === 'int32' ? Int32Array.from(raw, (v) => Math.round(v * 50)) : raw;
+    const call = (xs: number[], is: number[]) => () =>
+      runKernelOnce(
+        'UnsortedSegmentSum',
+        {
+          x: { shape: xs, values, dtype },
+          segmentIds: { shape: is, values: Int32Array.from(ids), dtype: 'int32' },
+        },
+        { numSegments },
+      );
+    // cpu's kernel mis-broadcasts ids of rank > 1: its reference uses the flattened equivalent.
+    const flatX = [size(idShape), ...xShape.slice(idShape.length)];
+    const reference = idShape.length > 1 ? call(flatX, [size(idShape)]) : call(xShape, idShape);
+    cases.push({ kernel: 'UnsortedSegmentSum', name, run: call(xShape, idShape), reference });
+  };
+  make('1-D ids, duplicates', [6, 5], [0, 3, 3, 1, 0, 3], [6], 5, 'float32');
+  make('vector x', [7], [2, 2, 0, 1, 2, 0, 4], [7], 5, 'float32');
+  make('rank-3 x', [5, 3, 4], [4, 0, 4, 2, 2], [5], 6, 'float32');
+  make('2-D ids', [2, 3, 4], [0, 1, 1, 2, 0, 2], [2, 3], 3, 'float32');
+  make('int32 x', [6, 3], [1, 1, 0, 2, 2, 2], [6], 3, 'int32');
+  make('out-of-range ids dropped', [5, 2], [0, -1, 7, 1, 1], [5], 3, 'float32');
+  make('id = numSegments dropped', [4, 3], [0, 3, 2, 1], [4], 3, 'float32');
+  make(
+    'large',
+    [512, 64],
+    Array.from({ length: 512 }, (_, i) => (i * 37) % 100),
+    [512],
+    100,
+    'float32',
+  );
+  return cases;
+}
+
+export function allKernelCases(): KernelCase[] {
+  return [
+    ...conv2DBackpropFilterCases(),
+    ...conv2DBackpropInputCases(),
+    ...batchMatMulCases(),
+    ...maxPoolGradCases(),
+    ...depthwiseBackpropInputCases(),
+    ...depthwiseBackpropFilterCases(),
+    ...unsortedSegmentSumCases(),
+  ];
+}
