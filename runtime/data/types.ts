@@ -65,7 +65,7 @@ export class DataError extends Error {
     message: string,
     readonly file?: string,
     /** e.g. `row 12, column "OT"` or `byte 16`. */
-    readonly at?: string
+    readonly at?: string,
   ) {
     super([file, at].filter(Boolean).join(', ') + (file || at ? ': ' : '') + message);
     this.name = 'DataError';
