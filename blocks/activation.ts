@@ -22,5 +22,7 @@ export default defineBlock({
   },
   inferShape: ([s]) => [s],
   cost: () => ({ params: 0, macs: 0 }),
-  build: (p, ctx) => ([x]) => [apply1(tf.layers.activation({ activation: p.fn as 'relu', name: `${ctx.name}/act` }), x)],
+  build:
+    (p, ctx) =>
+    ([x]) => [apply1(tf.layers.activation({ activation: p.fn as 'relu', name: `${ctx.name}/act` }), x)],
 });

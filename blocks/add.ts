@@ -14,11 +14,15 @@ export default defineBlock({
   outputs: [{ name: 'out', kind: 'same' }],
   params: {},
   inferShape(inputs) {
-    if (inputs.length < 2) throw new BlockError(`needs at least 2 inputs, has ${inputs.length}`, 'connect another edge into it');
+    if (inputs.length < 2)
+      throw new BlockError(`needs at least 2 inputs, has ${inputs.length}`, 'connect another edge into it');
     const [first] = inputs;
     for (const s of inputs.slice(1))
       if (s.length !== first.length || s.some((d, i) => d !== first[i]))
-        throw new BlockError(`cannot add [${first.join(', ')}] and [${s.join(', ')}]: shapes must match`, 'insert a Dense or Downsample so both sides agree');
+        throw new BlockError(
+          `cannot add [${first.join(', ')}] and [${s.join(', ')}]: shapes must match`,
+          'insert a Dense or Downsample so both sides agree',
+        );
     return [first];
   },
   cost: () => ({ params: 0, macs: 0 }),

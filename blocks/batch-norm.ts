@@ -13,11 +13,28 @@ export default defineBlock({
   outputs: [{ name: 'out', kind: 'same' }],
   params: {
     epsilon: epsParam(1e-5),
-    momentum: { kind: 'float', label: 'Momentum', default: 0.1, min: 0, max: 1, help: 'How fast the running statistics follow the batches (PyTorch convention: 0.1).' },
+    momentum: {
+      kind: 'float',
+      label: 'Momentum',
+      default: 0.1,
+      min: 0,
+      max: 1,
+      help: 'How fast the running statistics follow the batches (PyTorch convention: 0.1).',
+    },
   },
   inferShape: ([s]) => [s],
   cost: ([s]) => ({ params: 2 * channelsOf(s), macs: 0 }),
-  build: (p, ctx) => ([x]) => [
-    apply1(tf.layers.batchNormalization({ axis: -1, momentum: 1 - p.momentum, epsilon: p.epsilon, name: `${ctx.name}/bn` }), x),
-  ],
+  build:
+    (p, ctx) =>
+    ([x]) => [
+      apply1(
+        tf.layers.batchNormalization({
+          axis: -1,
+          momentum: 1 - p.momentum,
+          epsilon: p.epsilon,
+          name: `${ctx.name}/bn`,
+        }),
+        x,
+      ),
+    ],
 });

@@ -13,13 +13,24 @@ export default defineBlock({
   outputs: [{ name: 'out', kind: 'vector', axes: '[C]' }],
   params: {
     heads: headsParam(4),
-    mlpRatio: { kind: 'float', label: 'MLP ratio', default: 4, min: 0.25, max: 16, help: "Hidden width of the class token's feed-forward net, as a multiple of C." },
+    mlpRatio: {
+      kind: 'float',
+      label: 'MLP ratio',
+      default: 4,
+      min: 0.25,
+      max: 16,
+      help: "Hidden width of the class token's feed-forward net, as a multiple of C.",
+    },
     epsilon: epsParam(1e-6),
   },
   inferShape([s], p) {
     requireTokens(s, 'Class Attention');
     if (channelsOf(s) % p.heads !== 0)
-      throw new BlockError(`${channelsOf(s)} channels do not split evenly into ${p.heads} heads`, `use a head count that divides ${channelsOf(s)}`, 'heads');
+      throw new BlockError(
+        `${channelsOf(s)} channels do not split evenly into ${p.heads} heads`,
+        `use a head count that divides ${channelsOf(s)}`,
+        'heads',
+      );
     return [[channelsOf(s)]];
   },
   cost([s], p) {
@@ -31,7 +42,18 @@ export default defineBlock({
       macs: n * c * 2 * c + c * c + 2 * n * c + c * c + 2 * c * h,
     };
   },
-  build: (p, ctx) => ([x]) => [
-    apply1(new ClassAttention({ heads: p.heads, mlpRatio: p.mlpRatio, epsilon: p.epsilon, name: ctx.name, seed: ctx.seed }), x),
-  ],
+  build:
+    (p, ctx) =>
+    ([x]) => [
+      apply1(
+        new ClassAttention({
+          heads: p.heads,
+          mlpRatio: p.mlpRatio,
+          epsilon: p.epsilon,
+          name: ctx.name,
+          seed: ctx.seed,
+        }),
+        x,
+      ),
+    ],
 });

@@ -12,8 +12,20 @@ export default defineBlock({
   inputs: [{ name: 'in', kind: 'any', axes: '[C] (or tokens, averaged)' }],
   outputs: [{ name: 'out', kind: 'vector', axes: '[classes]' }],
   params: {
-    classes: { kind: 'int', label: 'Classes', default: 10, min: 2, max: 100000, help: 'How many classes to tell apart.' },
-    norm: { kind: 'bool', label: 'LayerNorm', default: true, help: 'Normalise the features first (Heracles does).' },
+    classes: {
+      kind: 'int',
+      label: 'Classes',
+      default: 10,
+      min: 2,
+      max: 100000,
+      help: 'How many classes to tell apart.',
+    },
+    norm: {
+      kind: 'bool',
+      label: 'LayerNorm',
+      default: true,
+      help: 'Normalise the features first (Heracles does).',
+    },
     epsilon: epsParam(1e-6),
   },
   inferShape: (_s, p) => [[p.classes]],
@@ -22,12 +34,23 @@ export default defineBlock({
     const lin = linearCost(1, c, p.classes);
     return { params: (p.norm ? 2 * c : 0) + lin.params, macs: lin.macs };
   },
-  build: (p, ctx) => ([x]) => {
-    const rank = ctx.inputShapes[0].length;
-    let y = x;
-    if (rank === 3) y = apply1(tf.layers.globalAveragePooling2d({ name: `${ctx.name}/pool` }), y);
-    if (rank === 2) y = apply1(tf.layers.globalAveragePooling1d({ name: `${ctx.name}/pool` }), y);
-    if (p.norm) y = apply1(layerNorm(ctx, 'norm', p.epsilon), y);
-    return [apply1(tf.layers.dense({ units: p.classes, kernelInitializer: linearInit(ctx, 'head'), name: `${ctx.name}/head` }), y)];
-  },
+  build:
+    (p, ctx) =>
+    ([x]) => {
+      const rank = ctx.inputShapes[0].length;
+      let y = x;
+      if (rank === 3) y = apply1(tf.layers.globalAveragePooling2d({ name: `${ctx.name}/pool` }), y);
+      if (rank === 2) y = apply1(tf.layers.globalAveragePooling1d({ name: `${ctx.name}/pool` }), y);
+      if (p.norm) y = apply1(layerNorm(ctx, 'norm', p.epsilon), y);
+      return [
+        apply1(
+          tf.layers.dense({
+            units: p.classes,
+            kernelInitializer: linearInit(ctx, 'head'),
+            name: `${ctx.name}/head`,
+          }),
+          y,
+        ),
+      ];
+    },
 });

@@ -65,7 +65,7 @@ export function requireTokens(s: Shape, what: string): void {
   if (s.length !== 2 && s.length !== 3)
     throw new BlockError(
       `${what} needs image tokens [H, W, C] or a sequence [L, C], got [${s.join(', ')}]`,
-      'connect it after an embedding (Conv Stem / Patch Embed), not after pooling'
+      'connect it after an embedding (Conv Stem / Patch Embed), not after pooling',
     );
 }
 export const channelsOf = (s: Shape): number => s[s.length - 1];
@@ -78,11 +78,17 @@ export const linearCost = (n: number, cin: number, cout: number, bias = true) =>
 });
 
 /** A seed for part `part` of this block's layers (undefined = random init). */
-export const seedOf = (ctx: BuildContext, part: string): number | undefined => seedFrom(ctx.seed, `${ctx.name}/${part}`);
+export const seedOf = (ctx: BuildContext, part: string): number | undefined =>
+  seedFrom(ctx.seed, `${ctx.name}/${part}`);
 
 /** PyTorch's conv init: normal(0, sqrt(2 / fan_out)), fan_out = k·k·C_out / groups. */
 export const convInit = (ctx: BuildContext, part: string) =>
-  tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed: seedOf(ctx, part) });
+  tf.initializers.varianceScaling({
+    scale: 2,
+    mode: 'fanOut',
+    distribution: 'normal',
+    seed: seedOf(ctx, part),
+  });
 export const linearInit = (ctx: BuildContext, part: string) =>
   tf.initializers.truncatedNormal({ stddev: 0.02, seed: seedOf(ctx, part) });
 
@@ -102,10 +108,13 @@ export function torchConv2d(
   kernel: number,
   stride: number,
   pad: number,
-  useBias: boolean
+  useBias: boolean,
 ): tf.SymbolicTensor {
   let y = x;
-  if (pad > 0) y = tf.layers.zeroPadding2d({ padding: pad, name: `${ctx.name}/${part}_pad` }).apply(y) as tf.SymbolicTensor;
+  if (pad > 0)
+    y = tf.layers
+      .zeroPadding2d({ padding: pad, name: `${ctx.name}/${part}_pad` })
+      .apply(y) as tf.SymbolicTensor;
   return tf.layers
     .conv2d({
       filters,
@@ -127,10 +136,11 @@ export function torchConv1d(
   kernel: number,
   stride: number,
   pad: number,
-  useBias: boolean
+  useBias: boolean,
 ): tf.SymbolicTensor {
   let y = x;
-  if (pad > 0) y = new ZeroPad1D({ padding: pad, name: `${ctx.name}/${part}_pad` }).apply(y) as tf.SymbolicTensor;
+  if (pad > 0)
+    y = new ZeroPad1D({ padding: pad, name: `${ctx.name}/${part}_pad` }).apply(y) as tf.SymbolicTensor;
   return tf.layers
     .conv1d({
       filters,
@@ -144,7 +154,10 @@ export function torchConv1d(
     .apply(y) as tf.SymbolicTensor;
 }
 
-export const layerNorm = (ctx: BuildContext, part: string, epsilon: number) => new LayerNorm({ epsilon, name: `${ctx.name}/${part}` });
+export const layerNorm = (ctx: BuildContext, part: string, epsilon: number) =>
+  new LayerNorm({ epsilon, name: `${ctx.name}/${part}` });
 
-export const apply1 = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor =>
-  layer.apply(x) as tf.SymbolicTensor;
+export const apply1 = (
+  layer: tf.layers.Layer,
+  x: tf.SymbolicTensor | tf.SymbolicTensor[],
+): tf.SymbolicTensor => layer.apply(x) as tf.SymbolicTensor;

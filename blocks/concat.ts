@@ -14,12 +14,15 @@ export default defineBlock({
   outputs: [{ name: 'out', kind: 'same' }],
   params: {},
   inferShape(inputs) {
-    if (inputs.length < 2) throw new BlockError(`needs at least 2 inputs, has ${inputs.length}`, 'connect another edge into it');
+    if (inputs.length < 2)
+      throw new BlockError(`needs at least 2 inputs, has ${inputs.length}`, 'connect another edge into it');
     const [first] = inputs;
     let c = 0;
     for (const s of inputs) {
       if (s.length !== first.length || s.slice(0, -1).some((d, i) => d !== first[i]))
-        throw new BlockError(`cannot join [${first.join(', ')}] and [${s.join(', ')}]: all but the last size must match`);
+        throw new BlockError(
+          `cannot join [${first.join(', ')}] and [${s.join(', ')}]: all but the last size must match`,
+        );
       c += s[s.length - 1];
     }
     return [[...first.slice(0, -1), c]];

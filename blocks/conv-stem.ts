@@ -25,7 +25,10 @@ export default defineBlock({
   outputs: [{ name: 'out', kind: 'image', axes: '[H/4, W/4, D]' }],
   params: {
     dim: dimParam(64, 'Output channels'),
-    width: { ...dimParam(32, 'Stem width'), help: 'Channels of the three inner convolutions (32 for Heracles-S, 64 for B and L).' },
+    width: {
+      ...dimParam(32, 'Stem width'),
+      help: 'Channels of the three inner convolutions (32 for Heracles-S, 64 for B and L).',
+    },
     stride: {
       kind: 'int',
       label: 'Stride',
@@ -37,7 +40,8 @@ export default defineBlock({
     epsilon: epsParam(1e-5),
   },
   checkParams(p) {
-    if (![1, 2, 4].includes(p.stride)) throw new BlockError(`stride must be 1, 2 or 4, got ${p.stride}`, undefined, 'stride');
+    if (![1, 2, 4].includes(p.stride))
+      throw new BlockError(`stride must be 1, 2 or 4, got ${p.stride}`, undefined, 'stride');
   },
   inferShape([s], p) {
     let [h, w] = s;
@@ -45,7 +49,11 @@ export default defineBlock({
       h = convOut(h, c.k, c.s, c.pad);
       w = convOut(w, c.k, c.s, c.pad);
     }
-    if (h < 1 || w < 1) throw new BlockError(`the image [${s.join(', ')}] is too small for this stem`, 'use a larger input or a smaller stride');
+    if (h < 1 || w < 1)
+      throw new BlockError(
+        `the image [${s.join(', ')}] is too small for this stem`,
+        'use a larger input or a smaller stride',
+      );
     return [[h, w, p.dim]];
   },
   cost([s], p) {
@@ -61,15 +69,25 @@ export default defineBlock({
     });
     return { params, macs };
   },
-  build: (p, ctx) => ([x]) => {
-    let y = x;
-    plan(p.width, p.dim, p.stride).forEach((c, i) => {
-      y = torchConv2d(ctx, `conv${i}`, y, c.out, c.k, c.s, c.pad, c.bias);
-      if (i < 3) {
-        y = apply1(tf.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5, name: `${ctx.name}/bn${i}` }), y);
-        y = apply1(tf.layers.reLU({ name: `${ctx.name}/relu${i}` }), y);
-      }
-    });
-    return [apply1(layerNorm(ctx, 'norm', p.epsilon), y)];
-  },
+  build:
+    (p, ctx) =>
+    ([x]) => {
+      let y = x;
+      plan(p.width, p.dim, p.stride).forEach((c, i) => {
+        y = torchConv2d(ctx, `conv${i}`, y, c.out, c.k, c.s, c.pad, c.bias);
+        if (i < 3) {
+          y = apply1(
+            tf.layers.batchNormalization({
+              axis: -1,
+              momentum: 0.9,
+              epsilon: 1e-5,
+              name: `${ctx.name}/bn${i}`,
+            }),
+            y,
+          );
+          y = apply1(tf.layers.reLU({ name: `${ctx.name}/relu${i}` }), y);
+        }
+      });
+      return [apply1(layerNorm(ctx, 'norm', p.epsilon), y)];
+    },
 });

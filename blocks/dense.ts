@@ -12,7 +12,14 @@ export default defineBlock({
   inputs: [{ name: 'in', kind: 'any', axes: '[..., C]' }],
   outputs: [{ name: 'out', kind: 'same', axes: '[..., units]' }],
   params: {
-    units: { kind: 'int', label: 'Units', default: 64, min: 1, max: 1_000_000, help: 'Number of output features.' },
+    units: {
+      kind: 'int',
+      label: 'Units',
+      default: 64,
+      min: 1,
+      max: 1_000_000,
+      help: 'Number of output features.',
+    },
     bias: { kind: 'bool', label: 'Bias', default: true, help: 'Add a learned offset.' },
     activation: {
       kind: 'enum',
@@ -24,16 +31,18 @@ export default defineBlock({
   },
   inferShape: ([s], p) => [[...s.slice(0, -1), p.units]],
   cost: ([s], p) => linearCost(tokensOf(s), channelsOf(s), p.units, p.bias),
-  build: (p, ctx) => ([x]) => [
-    apply1(
-      tf.layers.dense({
-        units: p.units,
-        useBias: p.bias,
-        activation: p.activation as 'linear',
-        kernelInitializer: linearInit(ctx, 'dense'),
-        name: `${ctx.name}/dense`,
-      }),
-      x
-    ),
-  ],
+  build:
+    (p, ctx) =>
+    ([x]) => [
+      apply1(
+        tf.layers.dense({
+          units: p.units,
+          useBias: p.bias,
+          activation: p.activation as 'linear',
+          kernelInitializer: linearInit(ctx, 'dense'),
+          name: `${ctx.name}/dense`,
+        }),
+        x,
+      ),
+    ],
 });

@@ -1,4 +1,14 @@
-import { apply1, channelsOf, convOut, dimParam, epsParam, layerNorm, requireTokens, torchConv1d, torchConv2d } from './common';
+import {
+  apply1,
+  channelsOf,
+  convOut,
+  dimParam,
+  epsParam,
+  layerNorm,
+  requireTokens,
+  torchConv1d,
+  torchConv2d,
+} from './common';
 import { defineBlock } from './types';
 import type { Shape } from './types';
 
@@ -16,7 +26,12 @@ export default defineBlock({
   outputs: [{ name: 'out', kind: 'same', axes: '[H/2, W/2, D] or [L/2, D]' }],
   params: {
     dim: dimParam(128, 'Output channels'),
-    preNorm: { kind: 'bool', label: 'Norm before', default: true, help: 'LayerNorm the input before the convolution (Heracles does).' },
+    preNorm: {
+      kind: 'bool',
+      label: 'Norm before',
+      default: true,
+      help: 'LayerNorm the input before the convolution (Heracles does).',
+    },
     epsilon: epsParam(1e-5),
   },
   inferShape([s], p) {
@@ -28,11 +43,16 @@ export default defineBlock({
     const out = outShape(s, p.dim);
     const taps = s.length === 3 ? 9 : 3;
     const n = out.slice(0, -1).reduce((a, b) => a * b, 1);
-    return { params: (p.preNorm ? 2 * c : 0) + taps * c * p.dim + p.dim + 2 * p.dim, macs: n * taps * c * p.dim };
+    return {
+      params: (p.preNorm ? 2 * c : 0) + taps * c * p.dim + p.dim + 2 * p.dim,
+      macs: n * taps * c * p.dim,
+    };
   },
-  build: (p, ctx) => ([x]) => {
-    const y = p.preNorm ? apply1(layerNorm(ctx, 'pre_norm', p.epsilon), x) : x;
-    const conv = ctx.inputShapes[0].length === 3 ? torchConv2d : torchConv1d;
-    return [apply1(layerNorm(ctx, 'norm', p.epsilon), conv(ctx, 'conv', y, p.dim, 3, 2, 1, true))];
-  },
+  build:
+    (p, ctx) =>
+    ([x]) => {
+      const y = p.preNorm ? apply1(layerNorm(ctx, 'pre_norm', p.epsilon), x) : x;
+      const conv = ctx.inputShapes[0].length === 3 ? torchConv2d : torchConv1d;
+      return [apply1(layerNorm(ctx, 'norm', p.epsilon), conv(ctx, 'conv', y, p.dim, 3, 2, 1, true))];
+    },
 });

@@ -11,8 +11,19 @@ export default defineBlock({
   version: 1,
   inputs: [{ name: 'in', kind: 'any' }],
   outputs: [{ name: 'out', kind: 'same' }],
-  params: { rate: { kind: 'float', label: 'Rate', default: 0.1, min: 0, max: 0.95, help: 'Probability of dropping the branch for a sample.' } },
+  params: {
+    rate: {
+      kind: 'float',
+      label: 'Rate',
+      default: 0.1,
+      min: 0,
+      max: 0.95,
+      help: 'Probability of dropping the branch for a sample.',
+    },
+  },
   inferShape: ([s]) => [s],
   cost: () => ({ params: 0, macs: 0 }),
-  build: (p, ctx) => ([x]) => [apply1(new DropPath({ rate: p.rate, name: ctx.name, seed: ctx.seed }), x)],
+  build:
+    (p, ctx) =>
+    ([x]) => [apply1(new DropPath({ rate: p.rate, name: ctx.name, seed: ctx.seed }), x)],
 });

@@ -11,8 +11,24 @@ export default defineBlock({
   version: 1,
   inputs: [{ name: 'in', kind: 'any' }],
   outputs: [{ name: 'out', kind: 'same' }],
-  params: { rate: { kind: 'float', label: 'Rate', default: 0.1, min: 0, max: 0.95, help: 'Probability of dropping each number.' } },
+  params: {
+    rate: {
+      kind: 'float',
+      label: 'Rate',
+      default: 0.1,
+      min: 0,
+      max: 0.95,
+      help: 'Probability of dropping each number.',
+    },
+  },
   inferShape: ([s]) => [s],
   cost: () => ({ params: 0, macs: 0 }),
-  build: (p, ctx) => ([x]) => [apply1(tf.layers.dropout({ rate: p.rate, seed: seedOf(ctx, 'dropout'), name: `${ctx.name}/dropout` }), x)],
+  build:
+    (p, ctx) =>
+    ([x]) => [
+      apply1(
+        tf.layers.dropout({ rate: p.rate, seed: seedOf(ctx, 'dropout'), name: `${ctx.name}/dropout` }),
+        x,
+      ),
+    ],
 });

@@ -1,6 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { DepthwiseConv } from '../runtime/layers/depthwise-conv';
-import { SAME_OUT, TOKENS_IN, apply1, channelsOf, kernelParam, linearCost, linearInit, requireTokens, rowsParam, tokensOf } from './common';
+import {
+  SAME_OUT,
+  TOKENS_IN,
+  apply1,
+  channelsOf,
+  kernelParam,
+  linearCost,
+  linearInit,
+  requireTokens,
+  rowsParam,
+  tokensOf,
+} from './common';
 import { localConvCost } from './local-conv-ssm';
 import { defineBlock } from './types';
 
@@ -14,8 +25,20 @@ export default defineBlock({
   inputs: [TOKENS_IN],
   outputs: [SAME_OUT],
   params: {
-    mlpRatio: { kind: 'float', label: 'MLP ratio', default: 4, min: 0.25, max: 16, help: 'Hidden width as a multiple of the channels.' },
-    depthwise: { kind: 'bool', label: 'Depthwise conv', default: true, help: 'Mix neighbouring tokens inside the FFN (Heracles does).' },
+    mlpRatio: {
+      kind: 'float',
+      label: 'MLP ratio',
+      default: 4,
+      min: 0.25,
+      max: 16,
+      help: 'Hidden width as a multiple of the channels.',
+    },
+    depthwise: {
+      kind: 'bool',
+      label: 'Depthwise conv',
+      default: true,
+      help: 'Mix neighbouring tokens inside the FFN (Heracles does).',
+    },
     kernelSize: kernelParam(3),
     rows: rowsParam,
   },
@@ -29,15 +52,36 @@ export default defineBlock({
     const n = tokensOf(s);
     const fc1 = linearCost(n, c, h);
     const fc2 = linearCost(n, h, c);
-    const dw = p.depthwise ? localConvCost([...s.slice(0, -1), h], p.kernelSize, h, p.rows) : { params: 0, macs: 0 };
+    const dw = p.depthwise
+      ? localConvCost([...s.slice(0, -1), h], p.kernelSize, h, p.rows)
+      : { params: 0, macs: 0 };
     return { params: fc1.params + dw.params + fc2.params, macs: fc1.macs + dw.macs + fc2.macs };
   },
-  build: (p, ctx) => ([x]) => {
-    const c = channelsOf(ctx.inputShapes[0]);
-    const h = Math.round(c * p.mlpRatio);
-    let y = apply1(tf.layers.dense({ units: h, kernelInitializer: linearInit(ctx, 'fc1'), name: `${ctx.name}/fc1` }), x);
-    if (p.depthwise) y = apply1(new DepthwiseConv({ kernelSize: p.kernelSize, rows: p.rows, name: `${ctx.name}/dwconv`, seed: ctx.seed }), y);
-    y = apply1(tf.layers.activation({ activation: 'gelu', name: `${ctx.name}/gelu` }), y);
-    return [apply1(tf.layers.dense({ units: c, kernelInitializer: linearInit(ctx, 'fc2'), name: `${ctx.name}/fc2` }), y)];
-  },
+  build:
+    (p, ctx) =>
+    ([x]) => {
+      const c = channelsOf(ctx.inputShapes[0]);
+      const h = Math.round(c * p.mlpRatio);
+      let y = apply1(
+        tf.layers.dense({ units: h, kernelInitializer: linearInit(ctx, 'fc1'), name: `${ctx.name}/fc1` }),
+        x,
+      );
+      if (p.depthwise)
+        y = apply1(
+          new DepthwiseConv({
+            kernelSize: p.kernelSize,
+            rows: p.rows,
+            name: `${ctx.name}/dwconv`,
+            seed: ctx.seed,
+          }),
+          y,
+        );
+      y = apply1(tf.layers.activation({ activation: 'gelu', name: `${ctx.name}/gelu` }), y);
+      return [
+        apply1(
+          tf.layers.dense({ units: c, kernelInitializer: linearInit(ctx, 'fc2'), name: `${ctx.name}/fc2` }),
+          y,
+        ),
+      ];
+    },
 });

@@ -15,12 +15,14 @@ export default defineBlock({
   inferShape: ([s]) => [[product(s)]],
   cost: () => ({ params: 0, macs: 0 }),
   // tfjs's flatten layer refuses a vector (it needs rank ≥ 3 with the batch); a vector is already flat.
-  build: (_p, ctx) => ([x]) => [
-    apply1(
-      ctx.inputShapes[0].length > 1
-        ? tf.layers.flatten({ name: `${ctx.name}/flatten` })
-        : tf.layers.reshape({ targetShape: [product(ctx.inputShapes[0])], name: `${ctx.name}/flatten` }),
-      x
-    ),
-  ],
+  build:
+    (_p, ctx) =>
+    ([x]) => [
+      apply1(
+        ctx.inputShapes[0].length > 1
+          ? tf.layers.flatten({ name: `${ctx.name}/flatten` })
+          : tf.layers.reshape({ targetShape: [product(ctx.inputShapes[0])], name: `${ctx.name}/flatten` }),
+        x,
+      ),
+    ],
 });

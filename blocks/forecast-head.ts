@@ -12,7 +12,14 @@ export default defineBlock({
   inputs: [{ name: 'in', kind: 'any', axes: '[C, P, D], [P, D] or [N]' }],
   outputs: [{ name: 'out', kind: 'sequence', axes: '[T, C]' }],
   params: {
-    horizon: { kind: 'int', label: 'Horizon', default: 96, min: 1, max: 100000, help: 'How many future steps to predict.' },
+    horizon: {
+      kind: 'int',
+      label: 'Horizon',
+      default: 96,
+      min: 1,
+      max: 100000,
+      help: 'How many future steps to predict.',
+    },
     channels: {
       kind: 'int',
       label: 'Channels',
@@ -35,16 +42,28 @@ export default defineBlock({
     const f = product(s);
     return { params: f * p.horizon * p.channels + p.horizon * p.channels, macs: f * p.horizon * p.channels };
   },
-  build: (p, ctx) => ([x]) => {
-    const s = ctx.inputShapes[0];
-    const n = (part: string) => `${ctx.name}/${part}`;
-    if (s.length === 3) {
-      const rows = apply1(tf.layers.reshape({ targetShape: [s[0], s[1] * s[2]], name: n('flatten') }), x);
-      const y = apply1(tf.layers.dense({ units: p.horizon, kernelInitializer: linearInit(ctx, 'head'), name: n('head') }), rows);
-      return [apply1(tf.layers.permute({ dims: [2, 1], name: n('to_time') }), y)];
-    }
-    const flat = s.length === 1 ? x : apply1(tf.layers.flatten({ name: n('flatten') }), x);
-    const y = apply1(tf.layers.dense({ units: p.horizon * p.channels, kernelInitializer: linearInit(ctx, 'head'), name: n('head') }), flat);
-    return [apply1(tf.layers.reshape({ targetShape: [p.horizon, p.channels], name: n('to_time') }), y)];
-  },
+  build:
+    (p, ctx) =>
+    ([x]) => {
+      const s = ctx.inputShapes[0];
+      const n = (part: string) => `${ctx.name}/${part}`;
+      if (s.length === 3) {
+        const rows = apply1(tf.layers.reshape({ targetShape: [s[0], s[1] * s[2]], name: n('flatten') }), x);
+        const y = apply1(
+          tf.layers.dense({ units: p.horizon, kernelInitializer: linearInit(ctx, 'head'), name: n('head') }),
+          rows,
+        );
+        return [apply1(tf.layers.permute({ dims: [2, 1], name: n('to_time') }), y)];
+      }
+      const flat = s.length === 1 ? x : apply1(tf.layers.flatten({ name: n('flatten') }), x);
+      const y = apply1(
+        tf.layers.dense({
+          units: p.horizon * p.channels,
+          kernelInitializer: linearInit(ctx, 'head'),
+          name: n('head'),
+        }),
+        flat,
+      );
+      return [apply1(tf.layers.reshape({ targetShape: [p.horizon, p.channels], name: n('to_time') }), y)];
+    },
 });

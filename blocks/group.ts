@@ -14,8 +14,20 @@ export default defineBlock({
   inputs: [{ name: 'in', kind: 'any' }],
   outputs: [{ name: 'out', kind: 'any' }],
   params: {
-    ref: { kind: 'string', label: 'Group', default: '', help: 'Name of the group definition in this document.' },
-    repeat: { kind: 'int', label: 'Repeat', default: 1, min: 1, max: 64, help: 'How many times the group is applied in a row.' },
+    ref: {
+      kind: 'string',
+      label: 'Group',
+      default: '',
+      help: 'Name of the group definition in this document.',
+    },
+    repeat: {
+      kind: 'int',
+      label: 'Repeat',
+      default: 1,
+      min: 1,
+      max: 64,
+      help: 'How many times the group is applied in a row.',
+    },
   },
   inferShape: (inputs) => inputs,
   cost: () => ({ params: 0, macs: 0 }),

@@ -6,7 +6,8 @@ import { defineBlock, product } from './types';
 import type { Shape } from './types';
 
 /** [H, W, C] as the transform sees it: sequences are one row. */
-export const grid = (s: Shape): [number, number, number] => (s.length === 3 ? [s[0], s[1], s[2]] : [1, s[0], s[1]]);
+export const grid = (s: Shape): [number, number, number] =>
+  s.length === 3 ? [s[0], s[1], s[2]] : [1, s[0], s[1]];
 
 export default defineBlock({
   type: 'HartleySSM',
@@ -27,5 +28,12 @@ The learned weight has the shape of the tokens ([H, W, C] or [L, C]), so this bl
     const [h, w, c] = grid(s);
     return { params: product(s), macs: spectralMacs(p.transform as SpectralTransform, h, w, c) };
   },
-  build: (p, ctx) => ([x]) => [apply1(new SpectralFilter({ transform: p.transform as SpectralTransform, name: ctx.name, seed: ctx.seed }), x)],
+  build:
+    (p, ctx) =>
+    ([x]) => [
+      apply1(
+        new SpectralFilter({ transform: p.transform as SpectralTransform, name: ctx.name, seed: ctx.seed }),
+        x,
+      ),
+    ],
 });

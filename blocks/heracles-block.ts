@@ -24,12 +24,32 @@ export default defineBlock({
   inputs: [TOKENS_IN],
   outputs: [{ name: 'out', kind: 'same' }],
   params: {
-    mixer: { kind: 'enum', label: 'Mixer', default: 'ssm', options: MIXERS, help: 'How tokens exchange information in this block.' },
+    mixer: {
+      kind: 'enum',
+      label: 'Mixer',
+      default: 'ssm',
+      options: MIXERS,
+      help: 'How tokens exchange information in this block.',
+    },
     heads: headsParam(4),
-    mlpRatio: { kind: 'float', label: 'MLP ratio', default: 4, min: 0.25, max: 16, help: 'Hidden width of the FFN as a multiple of the channels.' },
+    mlpRatio: {
+      kind: 'float',
+      label: 'MLP ratio',
+      default: 4,
+      min: 0.25,
+      max: 16,
+      help: 'Hidden width of the FFN as a multiple of the channels.',
+    },
     transform: transformParam(),
     kernelSize: kernelParam(3),
-    dropPath: { kind: 'float', label: 'Drop path', default: 0, min: 0, max: 0.95, help: 'Stochastic-depth rate of both residual branches.' },
+    dropPath: {
+      kind: 'float',
+      label: 'Drop path',
+      default: 0,
+      min: 0,
+      max: 0.95,
+      help: 'Stochastic-depth rate of both residual branches.',
+    },
     epsilon: epsParam(1e-6),
     layout: LAYOUT_PARAM,
   },
@@ -65,13 +85,21 @@ export function heraclesBlockGraph(p: ParamValues): SubGraph {
   const e = (source: string, target: string) => ({ source, sourceHandle: 'out', target, targetHandle: 'in' });
   const edges = [e('norm1', 'mixer'), e('add1', 'norm2'), e('norm2', 'ffn'), e('add1', 'add2')];
   if (drop) {
-    nodes.push({ id: 'drop1', type: 'DropPath', params: { rate: p.dropPath } }, { id: 'drop2', type: 'DropPath', params: { rate: p.dropPath } });
+    nodes.push(
+      { id: 'drop1', type: 'DropPath', params: { rate: p.dropPath } },
+      { id: 'drop2', type: 'DropPath', params: { rate: p.dropPath } },
+    );
     edges.push(e('mixer', 'drop1'), e('drop1', 'add1'), e('ffn', 'drop2'), e('drop2', 'add2'));
   } else edges.push(e('mixer', 'add1'), e('ffn', 'add2'));
   return {
     nodes,
     edges,
-    inputs: [[{ node: 'norm1', handle: 'in' }, { node: 'add1', handle: 'in' }]],
+    inputs: [
+      [
+        { node: 'norm1', handle: 'in' },
+        { node: 'add1', handle: 'in' },
+      ],
+    ],
     outputs: [{ node: 'add2', handle: 'out' }],
   };
 }

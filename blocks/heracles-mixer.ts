@@ -1,7 +1,16 @@
 import { HeraclesMixer } from '../runtime/layers/heracles-mixer';
 import { spectralMacs } from '../runtime/spectral/transform';
 import type { SpectralTransform } from '../runtime/spectral/transform';
-import { SAME_OUT, TOKENS_IN, apply1, channelsOf, kernelParam, requireTokens, rowsParam, transformParam } from './common';
+import {
+  SAME_OUT,
+  TOKENS_IN,
+  apply1,
+  channelsOf,
+  kernelParam,
+  requireTokens,
+  rowsParam,
+  transformParam,
+} from './common';
 import { grid } from './hartley-ssm';
 import { localConvCost } from './local-conv-ssm';
 import { BlockError, defineBlock } from './types';
@@ -18,12 +27,19 @@ export default defineBlock({
   params: { transform: transformParam(), kernelSize: kernelParam(3), rows: rowsParam },
   checkParams(p) {
     if (p.rows && p.transform !== 'dht1d')
-      throw new BlockError(`Rows only needs the dht1d transform (${p.transform} mixes rows)`, 'set Transform to dht1d', 'transform');
+      throw new BlockError(
+        `Rows only needs the dht1d transform (${p.transform} mixes rows)`,
+        'set Transform to dht1d',
+        'transform',
+      );
   },
   inferShape([s]) {
     requireTokens(s, 'Heracles Mixer');
     if (channelsOf(s) % 2 !== 0)
-      throw new BlockError(`splits channels in half, but gets ${channelsOf(s)} channels`, 'use an even channel count');
+      throw new BlockError(
+        `splits channels in half, but gets ${channelsOf(s)} channels`,
+        'use an even channel count',
+      );
     return [s];
   },
   cost([s], p) {
@@ -34,7 +50,18 @@ export default defineBlock({
       macs: local.macs + spectralMacs(p.transform as SpectralTransform, h, w, c / 2),
     };
   },
-  build: (p, ctx) => ([x]) => [
-    apply1(new HeraclesMixer({ transform: p.transform as SpectralTransform, kernelSize: p.kernelSize, rows: p.rows, name: ctx.name, seed: ctx.seed }), x),
-  ],
+  build:
+    (p, ctx) =>
+    ([x]) => [
+      apply1(
+        new HeraclesMixer({
+          transform: p.transform as SpectralTransform,
+          kernelSize: p.kernelSize,
+          rows: p.rows,
+          name: ctx.name,
+          seed: ctx.seed,
+        }),
+        x,
+      ),
+    ],
 });

@@ -23,7 +23,11 @@ export default defineBlock({
   },
   checkParams(p) {
     if (p.shape.length !== 2 && p.shape.length !== 3)
-      throw new BlockError('shape must have 2 numbers (sequence [L, C]) or 3 (image [H, W, C])', undefined, 'shape');
+      throw new BlockError(
+        'shape must have 2 numbers (sequence [L, C]) or 3 (image [H, W, C])',
+        undefined,
+        'shape',
+      );
   },
   inferShape: (_inputs, p) => [[...p.shape]],
   cost: () => ({ params: 0, macs: 0 }),

@@ -13,5 +13,7 @@ export default defineBlock({
   params: { epsilon: epsParam(1e-6) },
   inferShape: ([s]) => [s],
   cost: ([s]) => ({ params: 2 * channelsOf(s), macs: 0 }),
-  build: (p, ctx) => ([x]) => [apply1(layerNorm(ctx, 'norm', p.epsilon), x)],
+  build:
+    (p, ctx) =>
+    ([x]) => [apply1(layerNorm(ctx, 'norm', p.epsilon), x)],
 });

@@ -1,5 +1,14 @@
 import { DepthwiseConv } from '../runtime/layers/depthwise-conv';
-import { SAME_OUT, TOKENS_IN, apply1, channelsOf, kernelParam, requireTokens, rowsParam, tokensOf } from './common';
+import {
+  SAME_OUT,
+  TOKENS_IN,
+  apply1,
+  channelsOf,
+  kernelParam,
+  requireTokens,
+  rowsParam,
+  tokensOf,
+} from './common';
 import { defineBlock } from './types';
 import type { Shape } from './types';
 
@@ -23,5 +32,12 @@ export default defineBlock({
     return [s];
   },
   cost: ([s], p) => localConvCost(s, p.kernelSize, channelsOf(s), p.rows),
-  build: (p, ctx) => ([x]) => [apply1(new DepthwiseConv({ kernelSize: p.kernelSize, rows: p.rows, name: ctx.name, seed: ctx.seed }), x)],
+  build:
+    (p, ctx) =>
+    ([x]) => [
+      apply1(
+        new DepthwiseConv({ kernelSize: p.kernelSize, rows: p.rows, name: ctx.name, seed: ctx.seed }),
+        x,
+      ),
+    ],
 });

@@ -1,5 +1,14 @@
 import { SelfAttention } from '../runtime/layers/self-attention';
-import { SAME_OUT, TOKENS_IN, apply1, channelsOf, headsParam, requireTokens, rowsParam, tokensOf } from './common';
+import {
+  SAME_OUT,
+  TOKENS_IN,
+  apply1,
+  channelsOf,
+  headsParam,
+  requireTokens,
+  rowsParam,
+  tokensOf,
+} from './common';
 import { BlockError, defineBlock } from './types';
 import type { Shape } from './types';
 
@@ -24,9 +33,15 @@ export default defineBlock({
   inferShape([s], p) {
     requireTokens(s, 'Multi-Head Attention');
     if (channelsOf(s) % p.heads !== 0)
-      throw new BlockError(`${channelsOf(s)} channels do not split evenly into ${p.heads} heads`, `use a head count that divides ${channelsOf(s)}`, 'heads');
+      throw new BlockError(
+        `${channelsOf(s)} channels do not split evenly into ${p.heads} heads`,
+        `use a head count that divides ${channelsOf(s)}`,
+        'heads',
+      );
     return [s];
   },
   cost: ([s], p) => attentionCost(s, p.rows),
-  build: (p, ctx) => ([x]) => [apply1(new SelfAttention({ heads: p.heads, rows: p.rows, name: ctx.name, seed: ctx.seed }), x)],
+  build:
+    (p, ctx) =>
+    ([x]) => [apply1(new SelfAttention({ heads: p.heads, rows: p.rows, name: ctx.name, seed: ctx.seed }), x)],
 });

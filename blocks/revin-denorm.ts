@@ -17,7 +17,10 @@ export default defineBlock({
   params: { epsilon: epsParam(1e-5) },
   inferShape([y, x]) {
     if (y[1] !== x[1])
-      throw new BlockError(`the forecast has ${y[1]} series but the reference input has ${x[1]}`, 'both must have the same channel count');
+      throw new BlockError(
+        `the forecast has ${y[1]} series but the reference input has ${x[1]}`,
+        'both must have the same channel count',
+      );
     return [y];
   },
   cost: () => ({ params: 0, macs: 0 }),

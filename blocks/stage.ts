@@ -1,5 +1,14 @@
 import { chainGraphs, prefixGraph } from '../runtime/graph/composite';
-import { TOKENS_IN, channelsOf, dimParam, epsParam, headsParam, kernelParam, requireTokens, transformParam } from './common';
+import {
+  TOKENS_IN,
+  channelsOf,
+  dimParam,
+  epsParam,
+  headsParam,
+  kernelParam,
+  requireTokens,
+  transformParam,
+} from './common';
 import downsample from './downsample';
 import { LAYOUT_PARAM, MIXERS, heraclesBlockGraph } from './heracles-block';
 import { BlockError, defineBlock } from './types';
@@ -15,16 +24,55 @@ export default defineBlock({
   inputs: [TOKENS_IN],
   outputs: [{ name: 'out', kind: 'same' }],
   params: {
-    depth: { kind: 'int', label: 'Depth', default: 2, min: 1, max: 64, help: 'How many Heracles Blocks this stage repeats.' },
+    depth: {
+      kind: 'int',
+      label: 'Depth',
+      default: 2,
+      min: 1,
+      max: 64,
+      help: 'How many Heracles Blocks this stage repeats.',
+    },
     dim: dimParam(64),
-    downsample: { kind: 'bool', label: 'Downsample first', default: false, help: 'Halve the token grid and set the channels before the blocks.' },
-    mixer: { kind: 'enum', label: 'Mixer', default: 'ssm', options: MIXERS, help: 'Token mixer of every block in the stage.' },
+    downsample: {
+      kind: 'bool',
+      label: 'Downsample first',
+      default: false,
+      help: 'Halve the token grid and set the channels before the blocks.',
+    },
+    mixer: {
+      kind: 'enum',
+      label: 'Mixer',
+      default: 'ssm',
+      options: MIXERS,
+      help: 'Token mixer of every block in the stage.',
+    },
     heads: headsParam(4),
-    mlpRatio: { kind: 'float', label: 'MLP ratio', default: 4, min: 0.25, max: 16, help: 'FFN hidden width as a multiple of the channels.' },
+    mlpRatio: {
+      kind: 'float',
+      label: 'MLP ratio',
+      default: 4,
+      min: 0.25,
+      max: 16,
+      help: 'FFN hidden width as a multiple of the channels.',
+    },
     transform: transformParam(),
     kernelSize: kernelParam(3),
-    dropPathStart: { kind: 'float', label: 'Drop path (first)', default: 0, min: 0, max: 0.95, help: "Drop-path rate of the stage's first block." },
-    dropPathEnd: { kind: 'float', label: 'Drop path (last)', default: 0, min: 0, max: 0.95, help: "Drop-path rate of the stage's last block." },
+    dropPathStart: {
+      kind: 'float',
+      label: 'Drop path (first)',
+      default: 0,
+      min: 0,
+      max: 0.95,
+      help: "Drop-path rate of the stage's first block.",
+    },
+    dropPathEnd: {
+      kind: 'float',
+      label: 'Drop path (last)',
+      default: 0,
+      min: 0,
+      max: 0.95,
+      help: "Drop-path rate of the stage's last block.",
+    },
     epsilon: epsParam(1e-6),
     layout: LAYOUT_PARAM,
   },
@@ -34,7 +82,7 @@ export default defineBlock({
       throw new BlockError(
         `without a downsample the stage keeps its ${channelsOf(s)} input channels, but Channels is ${p.dim}`,
         `set Channels to ${channelsOf(s)} or turn on "Downsample first"`,
-        'dim'
+        'dim',
       );
     // The analysis works from the expanded graph; this must agree with it (the Downsample changes the shape).
     return p.downsample ? downsample.inferShape([s], { dim: p.dim, preNorm: true, epsilon: p.epsilon }) : [s];
@@ -45,7 +93,7 @@ export default defineBlock({
       throw new BlockError(
         `without a downsample the stage keeps its ${channelsOf(s)} input channels, but Channels is ${p.dim}`,
         `set Channels to ${channelsOf(s)} or turn on "Downsample first"`,
-        'dim'
+        'dim',
       );
     const parts: SubGraph[] = [];
     if (p.downsample)
@@ -59,7 +107,22 @@ export default defineBlock({
       const t = p.depth > 1 ? i / (p.depth - 1) : 0;
       const dropPath = p.dropPathStart + (p.dropPathEnd - p.dropPathStart) * t;
       const block: SubGraph = {
-        nodes: [{ id: '', type: 'HeraclesBlock', params: { mixer: p.mixer, heads: p.heads, mlpRatio: p.mlpRatio, transform: p.transform, kernelSize: p.kernelSize, dropPath, epsilon: p.epsilon, layout: p.layout } }],
+        nodes: [
+          {
+            id: '',
+            type: 'HeraclesBlock',
+            params: {
+              mixer: p.mixer,
+              heads: p.heads,
+              mlpRatio: p.mlpRatio,
+              transform: p.transform,
+              kernelSize: p.kernelSize,
+              dropPath,
+              epsilon: p.epsilon,
+              layout: p.layout,
+            },
+          },
+        ],
         edges: [],
         inputs: [[{ node: '', handle: 'in' }]],
         outputs: [{ node: '', handle: 'out' }],

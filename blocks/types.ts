@@ -107,7 +107,7 @@ export class BlockError extends Error {
     message: string,
     readonly hint?: string,
     /** Name of the offending param, if one is to blame. */
-    readonly param?: string
+    readonly param?: string,
   ) {
     super(message);
     this.name = 'BlockError';

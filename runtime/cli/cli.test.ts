@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,10 @@ import { ROOT } from '../../tests/unit/helpers';
 
 /** Runs the real `heracles` binary. */
 function heracles(...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/heracles.js'), ...args], { encoding: 'utf8', cwd: ROOT });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/heracles.js'), ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -36,7 +39,7 @@ describe('heracles info', () => {
 
   it('exits 2 with one `<id>: <message>` line per problem and no stack trace', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'heracles-'));
-    const bad = JSON.parse(JSON.stringify(require(path.join(ROOT, 'tests/fixtures/small-image.heracles.json'))));
+    const bad = JSON.parse(readFileSync(path.join(ROOT, 'tests/fixtures/small-image.heracles.json'), 'utf8'));
     bad.nodes[2].params.dim = 17;
     bad.nodes[5].type = 'ClassAtention';
     bad.edges.push({ id: 'loop', source: 'head', target: 'nowhere' });
@@ -45,7 +48,11 @@ describe('heracles info', () => {
     const r = heracles('info', file);
     expect(r.code).toBe(2);
     const lines = r.err.trim().split('\n');
-    expect(lines).toContainEqual(expect.stringMatching(/^stage1: without a downsample the stage keeps its 16 input channels, but Channels is 17/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^stage1: without a downsample the stage keeps its 16 input channels, but Channels is 17/,
+      ),
+    );
     expect(lines).toContainEqual(expect.stringMatching(/^cls: unknown block type "ClassAtention"/));
     expect(lines).toContainEqual(expect.stringMatching(/^loop: ends at node "nowhere"/));
     expect(r.err).not.toMatch(/\n\s+at /);

@@ -16,7 +16,8 @@ export const presetNames = (): string[] =>
         .sort()
     : [];
 
-export type Resolved = { ok: true; doc: HeraclesDocument; file: string } | { ok: false; file?: string; issues: DocumentIssue[] };
+export type Resolved =
+  { ok: true; doc: HeraclesDocument; file: string } | { ok: false; file?: string; issues: DocumentIssue[] };
 
 /** `ref` is a path to a `.heracles.json` file or the name of a preset in `templates/`. */
 export function resolveDocument(ref: string): Resolved {
@@ -40,7 +41,17 @@ export function resolveDocument(ref: string): Resolved {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    return { ok: false, file, issues: [{ where: { kind: 'path', path: file }, code: 'read', message: `cannot read: ${(e as Error).message}` }] };
+    return {
+      ok: false,
+      file,
+      issues: [
+        {
+          where: { kind: 'path', path: file },
+          code: 'read',
+          message: `cannot read: ${(e as Error).message}`,
+        },
+      ],
+    };
   }
   const r = loadDocument(text);
   return r.ok ? { ok: true, doc: r.doc, file } : { ok: false, file, issues: r.issues };

@@ -36,14 +36,16 @@ const common = {
 function num(name: string, v: string | undefined, int = true): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || (int && !Number.isInteger(n)) || n <= 0) throw new CliError(`--${name} expects a positive ${int ? 'whole ' : ''}number, got "${v}"`);
+  if (!Number.isFinite(n) || (int && !Number.isInteger(n)) || n <= 0)
+    throw new CliError(`--${name} expects a positive ${int ? 'whole ' : ''}number, got "${v}"`);
   return n;
 }
 
 class CliError extends Error {}
 
 function backendOf(v: string): NodeBackend {
-  if (!(NODE_BACKENDS as readonly string[]).includes(v)) throw new CliError(`--backend must be ${NODE_BACKENDS.join(' or ')}, got "${v}"`);
+  if (!(NODE_BACKENDS as readonly string[]).includes(v))
+    throw new CliError(`--backend must be ${NODE_BACKENDS.join(' or ')}, got "${v}"`);
   return v as NodeBackend;
 }
 
@@ -52,7 +54,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   try {
     switch (command) {
       case 'info': {
-        const { values, positionals } = parseArgs({ args: rest, options: { json: common.json }, allowPositionals: true });
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: { json: common.json },
+          allowPositionals: true,
+        });
         if (positionals.length !== 1) throw new CliError('info: expected one document or preset name');
         return await info({ ref: positionals[0], json: Boolean(values.json) }, io);
       }
@@ -75,7 +81,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             resume: { type: 'string' },
           },
         });
-        if (positionals.length > 1) throw new CliError(`train: expected one document, got ${positionals.join(' ')}`);
+        if (positionals.length > 1)
+          throw new CliError(`train: expected one document, got ${positionals.join(' ')}`);
         const { trainCommand } = await import('./train');
         return await trainCommand(
           {
@@ -94,20 +101,40 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             resume: v.resume,
             json: v.json,
           },
-          io
+          io,
         );
       }
       case 'eval': {
-        const { values: v, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { ...common, data: { type: 'string' }, split: { type: 'string', default: 'test' } } });
+        const { values: v, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { ...common, data: { type: 'string' }, split: { type: 'string', default: 'test' } },
+        });
         if (positionals.length !== 1) throw new CliError('eval: expected one model folder');
         const { evalCommand } = await import('./train');
-        return await evalCommand({ dir: positionals[0], data: v.data, split: v.split as 'test', backend: backendOf(v.backend), json: v.json }, io);
+        return await evalCommand(
+          {
+            dir: positionals[0],
+            data: v.data,
+            split: v.split as 'test',
+            backend: backendOf(v.backend),
+            json: v.json,
+          },
+          io,
+        );
       }
       case 'predict': {
-        const { values: v, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { ...common, input: { type: 'string' } } });
+        const { values: v, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { ...common, input: { type: 'string' } },
+        });
         if (positionals.length !== 1) throw new CliError('predict: expected one model folder');
         const { predictCommand } = await import('./predict');
-        return await predictCommand({ dir: positionals[0], input: v.input, backend: backendOf(v.backend), json: v.json }, io);
+        return await predictCommand(
+          { dir: positionals[0], input: v.input, backend: backendOf(v.backend), json: v.json },
+          io,
+        );
       }
       case undefined:
       case 'help':
@@ -129,7 +156,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       return 2;
     }
     // parseArgs rejects unknown flags with a TypeError carrying a code.
-    if (e instanceof TypeError && 'code' in e && String((e as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+    if (
+      e instanceof TypeError &&
+      'code' in e &&
+      String((e as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')
+    ) {
       io.err(`heracles ${command}: ${e.message}`);
       return 2;
     }

@@ -15,7 +15,13 @@ import { adaptToData } from '../document/adapt';
 import { formatIssue } from '../document/schema';
 import type { DocumentIssue, HeraclesDocument } from '../document/schema';
 import { compileDocument } from '../graph/compile';
-import { loadModelDir, readCheckpoint, removeIfIncomplete, saveModel, writeCheckpoint } from '../io/model-dir';
+import {
+  loadModelDir,
+  readCheckpoint,
+  removeIfIncomplete,
+  saveModel,
+  writeCheckpoint,
+} from '../io/model-dir';
 import type { DataInfo } from '../io/model-dir';
 import { taskDataOf } from '../train/task-data';
 import type { SplitName, TaskData } from '../train/task-data';
@@ -64,7 +70,12 @@ async function loadData(file: string, opts: { split?: string }): Promise<DataSpl
 
 function dataInfo(data: DataSplits, task: TaskData, doc: HeraclesDocument): DataInfo {
   if (data.kind === 'images')
-    return { task: 'classification', source: data.source, inputShape: task.inputShape, classNames: task.classNames };
+    return {
+      task: 'classification',
+      source: data.source,
+      inputShape: task.inputShape,
+      classNames: task.classNames,
+    };
   const t = doc.task.kind === 'forecasting' ? doc.task : undefined;
   return {
     task: 'forecasting',
@@ -79,17 +90,28 @@ function dataInfo(data: DataSplits, task: TaskData, doc: HeraclesDocument): Data
   };
 }
 
-function fitDocument(doc: HeraclesDocument, data: DataSplits, args: { lookback?: number; horizon?: number }): HeraclesDocument {
+function fitDocument(
+  doc: HeraclesDocument,
+  data: DataSplits,
+  args: { lookback?: number; horizon?: number },
+): HeraclesDocument {
   const shape =
     data.kind === 'images'
-      ? { task: 'classification' as const, imageShape: data.train.shape, classes: data.train.classNames.length }
+      ? {
+          task: 'classification' as const,
+          imageShape: data.train.shape,
+          classes: data.train.classNames.length,
+        }
       : { task: 'forecasting' as const, channels: data.channels };
   const r = adaptToData(doc, shape, args);
   return r.ok ? r.doc : fail(r.issues);
 }
 
 export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
-  if (!args.resume && !args.ref) throw new UsageError(['heracles train: name a document or preset to train (e.g. heracles train heracles-tiny --data ./fashion-mnist)']);
+  if (!args.resume && !args.ref)
+    throw new UsageError([
+      'heracles train: name a document or preset to train (e.g. heracles train heracles-tiny --data ./fashion-mnist)',
+    ]);
   if (!args.data)
     throw new UsageError([
       'heracles train: --data is required: a folder of IDX files (MNIST layout), an image folder or .zip (one folder per class), or a .csv / .csv.gz time series',
@@ -97,7 +119,8 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
   let doc: HeraclesDocument;
   let resume: Checkpoint | undefined;
   if (args.resume) {
-    if (!existsSync(path.join(args.resume, 'checkpoint'))) throw new UsageError([`${args.resume}: no checkpoint to resume from`]);
+    if (!existsSync(path.join(args.resume, 'checkpoint')))
+      throw new UsageError([`${args.resume}: no checkpoint to resume from`]);
     const r = resolveDocument(path.join(args.resume, 'document.heracles.json'));
     doc = r.ok ? r.doc : fail(r.issues);
     try {
@@ -121,35 +144,59 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     seed: args.seed ?? t.seed,
     maxMinutes: args.maxMinutes,
   };
-  doc.training = { ...t, epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, seed: cfg.seed };
+  doc.training = {
+    ...t,
+    epochs: cfg.epochs,
+    batchSize: cfg.batchSize,
+    learningRate: cfg.learningRate,
+    seed: cfg.seed,
+  };
   const task = taskDataOf(data, doc.task.kind === 'forecasting' ? doc.task : {});
   for (const split of ['train', 'val', 'test'] as SplitName[])
-    if (split === 'train' && task.size(split) === 0) throw new UsageError([`${args.data}: the ${split} split has no samples`]);
+    if (split === 'train' && task.size(split) === 0)
+      throw new UsageError([`${args.data}: the ${split} split has no samples`]);
 
   const out = args.resume ?? args.out ?? path.join('runs', `${slug(doc.metadata.name)}-${stamp()}`);
   if (!args.resume && existsSync(out) && readdirSync(out).length > 0)
-    throw new UsageError([`${out}: the output folder exists and is not empty; choose another --out (nothing was overwritten)`]);
+    throw new UsageError([
+      `${out}: the output folder exists and is not empty; choose another --out (nothing was overwritten)`,
+    ]);
   const backend = await initNodeBackend(args.backend);
   const { model } = compileDocument(doc);
   mkdirSync(out, { recursive: true });
   const startedAt = new Date().toISOString();
   const tty = !args.json && Boolean(process.stderr.isTTY);
-  if (!args.json) io.err(`Training "${doc.metadata.name}" on ${data.source}: ${task.size('train')} train / ${task.size('val')} val / ${task.size('test')} test samples, ${backend} backend → ${out}`);
+  if (!args.json)
+    io.err(
+      `Training "${doc.metadata.name}" on ${data.source}: ${task.size('train')} train / ${task.size('val')} val / ${task.size('test')} test samples, ${backend} backend → ${out}`,
+    );
   let result;
   try {
-    result = await train(model, task, cfg, {
-      onBatch: (e) => {
-        if (tty) process.stderr.write('\r' + progressLine(e, cfg.epochs));
+    result = await train(
+      model,
+      task,
+      cfg,
+      {
+        onBatch: (e) => {
+          if (tty) process.stderr.write('\r' + progressLine(e, cfg.epochs));
+        },
+        onEpoch: (e) => {
+          if (tty) process.stderr.write('\n');
+          if (!args.json) {
+            const val = e.val
+              ? Object.entries(e.val)
+                  .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+                  .join(', ')
+              : '';
+            io.err(
+              `epoch ${e.epoch}/${cfg.epochs}: train loss ${e.trainLoss.toFixed(4)}${e.valLoss !== undefined ? `, val loss ${e.valLoss.toFixed(4)}` : ''}${val ? `, val ${val}` : ''} (${e.seconds.toFixed(1)} s)`,
+            );
+          }
+        },
+        onCheckpoint: (c) => writeCheckpoint(out, c),
       },
-      onEpoch: (e) => {
-        if (tty) process.stderr.write('\n');
-        if (!args.json) {
-          const val = e.val ? Object.entries(e.val).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ') : '';
-          io.err(`epoch ${e.epoch}/${cfg.epochs}: train loss ${e.trainLoss.toFixed(4)}${e.valLoss !== undefined ? `, val loss ${e.valLoss.toFixed(4)}` : ''}${val ? `, val ${val}` : ''} (${e.seconds.toFixed(1)} s)`);
-        }
-      },
-      onCheckpoint: (c) => writeCheckpoint(out, c),
-    }, resume);
+      resume,
+    );
   } catch (e) {
     removeIfIncomplete(out);
     throw e;
@@ -176,29 +223,75 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
       finishedAt: new Date().toISOString(),
     },
   });
-  const summary = { out, task: task.task, stop: result.stop, epochs: result.epochs, seconds: result.seconds, metrics: { test: test?.summary } };
+  const summary = {
+    out,
+    task: task.task,
+    stop: result.stop,
+    epochs: result.epochs,
+    seconds: result.seconds,
+    metrics: { test: test?.summary },
+  };
   if (args.json) io.out(JSON.stringify(summary));
-  else io.out(`Saved to ${out}. Test: ${test ? Object.entries(test.summary).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ') : 'no test split'}`);
+  else
+    io.out(
+      `Saved to ${out}. Test: ${
+        test
+          ? Object.entries(test.summary)
+              .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+              .join(', ')
+          : 'no test split'
+      }`,
+    );
   model.dispose();
   return 0;
 }
 
-export async function evalCommand(args: { dir: string; data?: string; split: SplitName; backend: NodeBackend; json: boolean }, io: Io): Promise<number> {
-  if (!args.data) throw new UsageError(['heracles eval: --data is required (the same kind of data the model was trained on)']);
-  if (!['train', 'val', 'test'].includes(args.split)) throw new UsageError([`heracles eval: --split must be train, val or test, got "${args.split}"`]);
+export async function evalCommand(
+  args: { dir: string; data?: string; split: SplitName; backend: NodeBackend; json: boolean },
+  io: Io,
+): Promise<number> {
+  if (!args.data)
+    throw new UsageError([
+      'heracles eval: --data is required (the same kind of data the model was trained on)',
+    ]);
+  if (!['train', 'val', 'test'].includes(args.split))
+    throw new UsageError([`heracles eval: --split must be train, val or test, got "${args.split}"`]);
   await initNodeBackend(args.backend);
   const loaded = await loadDir(args.dir);
   const split = loaded.run?.config.split as string | undefined;
   const data = await loadData(args.data, { split });
-  const doc = fitDocument(loaded.document, data, loaded.document.task.kind === 'forecasting' ? loaded.document.task : {});
+  const doc = fitDocument(
+    loaded.document,
+    data,
+    loaded.document.task.kind === 'forecasting' ? loaded.document.task : {},
+  );
   const task = taskDataOf(data, doc.task.kind === 'forecasting' ? doc.task : {});
   const ev = await evaluate(loaded.model, task, args.split);
-  const metrics =
-    ev.classification
-      ? { accuracy: ev.classification.accuracy, ...ev.classification.topK, macroF1: ev.classification.macroF1, loss: ev.loss, count: ev.classification.count, confusion: ev.classification.confusion, perClass: ev.classification.perClass }
-      : { mse: ev.forecasting?.mse, mae: ev.forecasting?.mae, loss: ev.loss, count: ev.forecasting?.count, perStep: ev.forecasting?.perStep, perChannel: ev.forecasting?.perChannel };
+  const metrics = ev.classification
+    ? {
+        accuracy: ev.classification.accuracy,
+        ...ev.classification.topK,
+        macroF1: ev.classification.macroF1,
+        loss: ev.loss,
+        count: ev.classification.count,
+        confusion: ev.classification.confusion,
+        perClass: ev.classification.perClass,
+      }
+    : {
+        mse: ev.forecasting?.mse,
+        mae: ev.forecasting?.mae,
+        loss: ev.loss,
+        count: ev.forecasting?.count,
+        perStep: ev.forecasting?.perStep,
+        perChannel: ev.forecasting?.perChannel,
+      };
   if (args.json) io.out(JSON.stringify({ task: task.task, split: args.split, metrics }));
-  else io.out(`${args.split}: ${Object.entries(ev.summary).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')} (${task.size(args.split)} samples)`);
+  else
+    io.out(
+      `${args.split}: ${Object.entries(ev.summary)
+        .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+        .join(', ')} (${task.size(args.split)} samples)`,
+    );
   loaded.model.dispose();
   return 0;
 }
@@ -213,5 +306,9 @@ async function loadDir(dir: string) {
 }
 export { loadDir };
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'model';
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '') || 'model';
 const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');

@@ -86,7 +86,7 @@ describe('migrations', () => {
 
   it('does not change its input', () => {
     const input = { schemaVersion: 1, x: { y: 1 } };
-    migrate(input, { 1: (d) => ((d.x as { y: number }).y = 2, d) }, 2);
+    migrate(input, { 1: (d) => (((d.x as { y: number }).y = 2), d) }, 2);
     expect(input.x.y).toBe(1);
   });
 });

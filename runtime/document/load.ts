@@ -16,7 +16,8 @@ export type Migration = (doc: Record<string, unknown>) => Record<string, unknown
  */
 export const MIGRATIONS: Readonly<Record<number, Migration>> = {};
 
-export type LoadResult = { ok: true; doc: HeraclesDocument; migratedFrom?: number } | { ok: false; issues: DocumentIssue[] };
+export type LoadResult =
+  { ok: true; doc: HeraclesDocument; migratedFrom?: number } | { ok: false; issues: DocumentIssue[] };
 
 const pathIssue = (path: string, code: string, message: string, hint?: string): DocumentIssue => ({
   where: { kind: 'path', path },
@@ -29,7 +30,7 @@ const pathIssue = (path: string, code: string, message: string, hint?: string): 
 export function migrate(
   raw: Record<string, unknown>,
   migrations: Readonly<Record<number, Migration>> = MIGRATIONS,
-  target: number = CURRENT_SCHEMA_VERSION
+  target: number = CURRENT_SCHEMA_VERSION,
 ): { ok: true; doc: Record<string, unknown>; from: number } | { ok: false; issue: DocumentIssue } {
   const version = raw.schemaVersion;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
@@ -39,7 +40,7 @@ export function migrate(
         '$.schemaVersion',
         'schema-version',
         `expected a schema version (an integer ≥ 1), got ${JSON.stringify(version) ?? 'nothing'}`,
-        'is this a .heracles.json file?'
+        'is this a .heracles.json file?',
       ),
     };
   }
@@ -50,7 +51,7 @@ export function migrate(
         '$.schemaVersion',
         'future-version',
         `this document was written by a newer Heracles Studio (schema version ${version}); this one reads versions up to ${target}`,
-        'update Heracles Studio to open it'
+        'update Heracles Studio to open it',
       ),
     };
   }
@@ -60,7 +61,11 @@ export function migrate(
     if (!step) {
       return {
         ok: false,
-        issue: pathIssue('$.schemaVersion', 'no-migration', `no migration from schema version ${n} to ${n + 1}`),
+        issue: pathIssue(
+          '$.schemaVersion',
+          'no-migration',
+          `no migration from schema version ${n} to ${n + 1}`,
+        ),
       };
     }
     doc = { ...step(structuredClone(doc)), schemaVersion: n + 1 };
@@ -82,7 +87,13 @@ export function loadDocument(input: string | unknown): LoadResult {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return {
       ok: false,
-      issues: [pathIssue('$', 'not-object', 'expected a JSON object with schemaVersion, metadata, task, nodes and edges')],
+      issues: [
+        pathIssue(
+          '$',
+          'not-object',
+          'expected a JSON object with schemaVersion, metadata, task, nodes and edges',
+        ),
+      ],
     };
   }
   const migrated = migrate(raw as Record<string, unknown>);

@@ -13,14 +13,17 @@ const Id = v.pipe(
   v.string('an id must be a string'),
   v.minLength(1, 'an id must not be empty'),
   v.maxLength(200, 'an id must be at most 200 characters'),
-  v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'an id starts with a letter or digit and uses only letters, digits and _ . -')
+  v.regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+    'an id starts with a letter or digit and uses only letters, digits and _ . -',
+  ),
 );
 const PositiveInt = v.pipe(v.number(), v.integer('expected an integer'), v.minValue(1, 'expected ≥ 1'));
 const NonNegInt = v.pipe(v.number(), v.integer('expected an integer'), v.minValue(0, 'expected ≥ 0'));
 
 const ParamValue = v.union(
   [v.pipe(v.number(), v.finite('expected a finite number')), v.boolean(), v.string(), v.array(v.number())],
-  'expected a number, boolean, string or list of numbers'
+  'expected a number, boolean, string or list of numbers',
 );
 
 export const NodeSchema = v.object({
@@ -72,7 +75,7 @@ export const ForecastingTask = v.object({
 export const TaskSchema = v.variant(
   'kind',
   [ClassificationTask, ForecastingTask],
-  'task.kind must be "classification" or "forecasting"'
+  'task.kind must be "classification" or "forecasting"',
 );
 
 export const TrainingSchema = v.object({
@@ -120,7 +123,10 @@ export type Training = v.InferOutput<typeof TrainingSchema>;
  * graph errors. Every message says what was expected; `hint` says how to fix it.
  */
 export interface DocumentIssue {
-  where: { kind: 'path'; path: string } | { kind: 'node'; id: string; param?: string } | { kind: 'edge'; id: string };
+  where:
+    | { kind: 'path'; path: string }
+    | { kind: 'node'; id: string; param?: string }
+    | { kind: 'edge'; id: string };
   code: string;
   message: string;
   hint?: string;

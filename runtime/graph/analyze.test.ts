@@ -30,13 +30,17 @@ describe('graph analysis', () => {
     expect(a.nodes.stem.outputShapes).toEqual([[14, 14, 31]]);
     expect(a.nodes.attn.status).toBe('unknown');
     expect(a.nodes.head.status).toBe('unknown');
-    expect(a.issues.map(formatIssue)).toEqual([expect.stringMatching(/^mix: splits channels in half, but gets 31 channels/)]);
+    expect(a.issues.map(formatIssue)).toEqual([
+      expect.stringMatching(/^mix: splits channels in half, but gets 31 channels/),
+    ]);
     // Fixing the param clears it; the next problem (heads) appears at its own node.
     doc.nodes[1].params.dim = 32;
     doc.nodes[3].params.heads = 3;
     a = analyzeDocument(doc);
     expect(a.nodes.mix.status).toBe('ok');
-    expect(a.issues.map(formatIssue)).toEqual([expect.stringMatching(/^attn: 32 channels do not split evenly into 3 heads/)]);
+    expect(a.issues.map(formatIssue)).toEqual([
+      expect.stringMatching(/^attn: 32 channels do not split evenly into 3 heads/),
+    ]);
     doc.nodes[3].params.heads = 4;
     expect(lines(doc)).toEqual([]);
   });
@@ -50,9 +54,13 @@ describe('graph analysis', () => {
     ]);
     const l = lines(doc);
     expect(l).toContainEqual(expect.stringMatching(/^x: unknown block type "HartleySsm"/));
-    expect(l).toContainEqual(expect.stringMatching(/^p: Patch size \(patchSize\) expected a number, got "four"/));
+    expect(l).toContainEqual(
+      expect.stringMatching(/^p: Patch size \(patchSize\) expected a number, got "four"/),
+    );
     expect(l).toContainEqual(expect.stringMatching(/^p: Channels \(dim\) must be ≥ 1, got -3/));
-    expect(l).toContainEqual(expect.stringMatching(/^p: Patch Embed has no param "patchsize" \(did you mean "patchSize"\?\)/));
+    expect(l).toContainEqual(
+      expect.stringMatching(/^p: Patch Embed has no param "patchsize" \(did you mean "patchSize"\?\)/),
+    );
   });
 
   it('finds cycles, dangling edges, missing ports, duplicate ids and unconnected inputs', () => {
@@ -106,7 +114,11 @@ describe('graph analysis', () => {
       ],
     });
     const l = lines(doc);
-    expect(l).toContainEqual(expect.stringMatching(/^b: Conv Stem "stem" expects image tokens \[H, W, C\] on "in", but gets a vector \[1\]/));
+    expect(l).toContainEqual(
+      expect.stringMatching(
+        /^b: Conv Stem "stem" expects image tokens \[H, W, C\] on "in", but gets a vector \[1\]/,
+      ),
+    );
     expect(l).toContainEqual(expect.stringMatching(/^d: input "in" of "ln" already has a connection/));
   });
 
@@ -118,20 +130,32 @@ describe('graph analysis', () => {
       { id: 'out', type: 'Output' },
     ]);
     const l = lines(doc);
-    expect(l).toContainEqual(expect.stringMatching(/^in: the Input shape \[32,32,3\] does not match the task, which expects \[28, 28, 1\]/));
-    expect(l).toContainEqual(expect.stringMatching(/^out: the model produces \[5\] but the classification task expects \[10\]/));
+    expect(l).toContainEqual(
+      expect.stringMatching(
+        /^in: the Input shape \[32,32,3\] does not match the task, which expects \[28, 28, 1\]/,
+      ),
+    );
+    expect(l).toContainEqual(
+      expect.stringMatching(/^out: the model produces \[5\] but the classification task expects \[10\]/),
+    );
   });
 
   it('expands composites and reports inner problems on the composite node', () => {
     const doc = chain([
       { id: 'in', type: 'Input', params: { shape: [28, 28, 1] } },
       { id: 'stem', type: 'ConvStem', params: { dim: 16, width: 8, stride: 2 } },
-      { id: 's', type: 'Stage', params: { depth: 2, dim: 24, downsample: true, mixer: 'attention', heads: 5 } },
+      {
+        id: 's',
+        type: 'Stage',
+        params: { depth: 2, dim: 24, downsample: true, mixer: 'attention', heads: 5 },
+      },
       { id: 'head', type: 'ClassifierHead', params: { classes: 10 } },
       { id: 'out', type: 'Output' },
     ]);
     const l = lines(doc);
-    expect(l).toEqual([expect.stringMatching(/^s: inside, at "b0.mixer": 24 channels do not split evenly into 5 heads/)]);
+    expect(l).toEqual([
+      expect.stringMatching(/^s: inside, at "b0.mixer": 24 channels do not split evenly into 5 heads/),
+    ]);
     doc.nodes[2].params.heads = 4;
     const a = analyzeDocument(doc);
     expect(a.issues).toEqual([]);
@@ -171,6 +195,10 @@ describe('graph analysis', () => {
     expect(a.issues).toEqual([]);
     expect(a.nodes.g.cost?.params).toBe(3 * (8 + 20));
     doc.nodes[1].params.ref = 'nope';
-    expect(lines(doc)).toEqual([expect.stringMatching(/^g: refers to group "nope", which this document does not define \(defined groups: ln_dense\)/)]);
+    expect(lines(doc)).toEqual([
+      expect.stringMatching(
+        /^g: refers to group "nope", which this document does not define \(defined groups: ln_dense\)/,
+      ),
+    ]);
   });
 });

@@ -75,7 +75,8 @@ const KIND_WORDS: Record<PortKind, string> = {
   vector: 'a vector [C]',
   any: 'any tensor',
 };
-export const describeShape = (s: Shape): string => `${KIND_WORDS[kindOfShape(s)].split(' [')[0]} [${s.join(', ')}]`;
+export const describeShape = (s: Shape): string =>
+  `${KIND_WORDS[kindOfShape(s)].split(' [')[0]} [${s.join(', ')}]`;
 
 /** Analyses a bare graph (document top level or a composite's inner graph). */
 export function analyzeGraph(graph: GraphLike, opts: AnalyzeOptions = {}): GraphAnalysis {
@@ -124,21 +125,23 @@ export function analyzeGraph(graph: GraphLike, opts: AnalyzeOptions = {}): Graph
     seenEdgeIds.add(id);
     const src = blocks.get(e.source);
     const dst = blocks.get(e.target);
-    if (!Object.hasOwn(nodes, e.source)) return edgeIssue(id, 'missing-node', `starts at node "${e.source}", which does not exist`);
-    if (!Object.hasOwn(nodes, e.target)) return edgeIssue(id, 'missing-node', `ends at node "${e.target}", which does not exist`);
+    if (!Object.hasOwn(nodes, e.source))
+      return edgeIssue(id, 'missing-node', `starts at node "${e.source}", which does not exist`);
+    if (!Object.hasOwn(nodes, e.target))
+      return edgeIssue(id, 'missing-node', `ends at node "${e.target}", which does not exist`);
     if (src && !src.outputs.some((p) => p.name === sourceHandle))
       return edgeIssue(
         id,
         'missing-port',
         `${src.displayName} "${e.source}" has no output "${sourceHandle}"`,
-        `its outputs are ${src.outputs.map((p) => p.name).join(', ') || 'none'}`
+        `its outputs are ${src.outputs.map((p) => p.name).join(', ') || 'none'}`,
       );
     if (dst && !dst.inputs.some((p) => p.name === targetHandle))
       return edgeIssue(
         id,
         'missing-port',
         `${dst.displayName} "${e.target}" has no input "${targetHandle}"`,
-        `its inputs are ${dst.inputs.map((p) => p.name).join(', ') || 'none'}`
+        `its inputs are ${dst.inputs.map((p) => p.name).join(', ') || 'none'}`,
       );
     const key = portKey(e.target, targetHandle);
     const list = incoming.get(key) ?? [];
@@ -147,7 +150,7 @@ export function analyzeGraph(graph: GraphLike, opts: AnalyzeOptions = {}): Graph
         id,
         'port-taken',
         `input "${targetHandle}" of "${e.target}" already has a connection`,
-        'remove the other edge first, or use an Add / Concat block to merge'
+        'remove the other edge first, or use an Add / Concat block to merge',
       );
     list.push({ edgeId: id, source: e.source, handle: sourceHandle });
     incoming.set(key, list);
@@ -170,7 +173,12 @@ export function analyzeGraph(graph: GraphLike, opts: AnalyzeOptions = {}): Graph
   if (order.length < Object.keys(nodes).length) {
     const inCycle = Object.keys(nodes).filter((id) => !order.includes(id));
     for (const id of inCycle) {
-      nodeIssue(id, 'cycle', `is part of a cycle (${inCycle.join(' → ')})`, 'models must flow one way: remove one edge of the loop');
+      nodeIssue(
+        id,
+        'cycle',
+        `is part of a cycle (${inCycle.join(' → ')})`,
+        'models must flow one way: remove one edge of the loop',
+      );
       broken.add(id);
     }
   }
@@ -196,7 +204,7 @@ export function analyzeGraph(graph: GraphLike, opts: AnalyzeOptions = {}): Graph
           id,
           'unconnected',
           `input "${port.name}" of ${block.displayName} is not connected`,
-          `connect a block that produces ${KIND_WORDS[port.kind === 'same' ? 'any' : port.kind]}`
+          `connect a block that produces ${KIND_WORDS[port.kind === 'same' ? 'any' : port.kind]}`,
         );
         info.status = 'error';
         ready = false;
@@ -218,7 +226,9 @@ export function analyzeGraph(graph: GraphLike, opts: AnalyzeOptions = {}): Graph
             f.edgeId,
             'kind',
             `${block.displayName} "${id}" expects ${KIND_WORDS[want]} on "${port.name}", but gets ${describeShape(shape)}`,
-            want === 'vector' ? 'pool the tokens first (Global Pool)' : 'insert a Reshape, or use the matching 1-D / 2-D block'
+            want === 'vector'
+              ? 'pool the tokens first (Global Pool)'
+              : 'insert a Reshape, or use the matching 1-D / 2-D block',
           );
           info.status = 'error';
           ready = false;
@@ -232,10 +242,19 @@ export function analyzeGraph(graph: GraphLike, opts: AnalyzeOptions = {}): Graph
     const params = info.params as ParamValues;
     try {
       if (block.expand || block.type === 'Group') {
-        if (depth >= MAX_DEPTH) throw new BlockError(`groups are nested more than ${MAX_DEPTH} deep`, 'a group may not contain itself');
-        const sub = block.type === 'Group' ? expandGroup(params, opts.composites ?? {}) : (block.expand as NonNullable<BlockDef['expand']>)(params, inputShapes);
+        if (depth >= MAX_DEPTH)
+          throw new BlockError(
+            `groups are nested more than ${MAX_DEPTH} deep`,
+            'a group may not contain itself',
+          );
+        const sub =
+          block.type === 'Group'
+            ? expandGroup(params, opts.composites ?? {})
+            : (block.expand as NonNullable<BlockDef['expand']>)(params, inputShapes);
         const external = new Map<string, Shape>();
-        sub.inputs.forEach((ports, i) => ports.forEach((p) => external.set(portKey(p.node, p.handle), inputShapes[i])));
+        sub.inputs.forEach((ports, i) =>
+          ports.forEach((p) => external.set(portKey(p.node, p.handle), inputShapes[i])),
+        );
         const inner = analyzeGraph(sub, { composites: opts.composites, external, depth: depth + 1 });
         info.inner = inner;
         info.expanded = sub;
@@ -257,7 +276,9 @@ export function analyzeGraph(graph: GraphLike, opts: AnalyzeOptions = {}): Graph
         info.outputShapes = sub.outputs.map((o) => {
           const innerNode = inner.nodes[o.node];
           const innerBlock = getBlock(innerNode.type) as BlockDef;
-          return (innerNode.outputShapes as Shape[])[innerBlock.outputs.findIndex((p) => p.name === o.handle)];
+          return (innerNode.outputShapes as Shape[])[
+            innerBlock.outputs.findIndex((p) => p.name === o.handle)
+          ];
         });
         info.cost = inner.totals;
       } else {
@@ -299,10 +320,16 @@ export function analyzeDocument(doc: HeraclesDocument): GraphAnalysis {
   const outputs = doc.nodes.filter((n) => n.type === 'Output');
   const docIssue = (code: string, message: string, hint: string) =>
     a.issues.push({ where: { kind: 'path', path: '$.nodes' }, code, message, hint });
-  if (inputs.length === 0) docIssue('no-input', 'the graph has no Input block', 'add an Input block from the palette');
-  if (outputs.length === 0) docIssue('no-output', 'the graph has no Output block', 'add an Output block after the head');
+  if (inputs.length === 0)
+    docIssue('no-input', 'the graph has no Input block', 'add an Input block from the palette');
+  if (outputs.length === 0)
+    docIssue('no-output', 'the graph has no Output block', 'add an Output block after the head');
   if (outputs.length > 1)
-    docIssue('many-outputs', `the graph has ${outputs.length} Output blocks; a model has one`, 'remove the extra Output blocks');
+    docIssue(
+      'many-outputs',
+      `the graph has ${outputs.length} Output blocks; a model has one`,
+      'remove the extra Output blocks',
+    );
   const task = doc.task;
   const expectIn = task.kind === 'classification' ? task.inputShape : [task.lookback, task.channels ?? -1];
   for (const n of inputs) {

@@ -16,7 +16,7 @@ async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
       saved = JSON.parse(JSON.stringify({ ...artifacts, weightData: undefined }));
       (saved as tf.io.ModelArtifacts).weightData = (artifacts.weightData as ArrayBuffer).slice(0);
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    })
+    }),
   );
   return tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
 }
@@ -25,7 +25,10 @@ describe('compiler', () => {
   it('builds a model whose output shape matches the analysis', () => {
     const { model, analysis } = compileDocument(fixture('small-image.heracles.json'));
     expect(model.outputs[0].shape).toEqual([null, ...(analysis.nodes.output.outputShapes?.[0] ?? [])]);
-    const trainable = model.trainableWeights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+    const trainable = model.trainableWeights.reduce(
+      (n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1),
+      0,
+    );
     expect(trainable).toBe(analysis.totals.params);
     model.dispose();
   });
@@ -72,7 +75,10 @@ describe('compiler', () => {
     const losses: number[] = [];
     let count = 0;
     for (let i = 0; i < 12; i++) {
-      const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true) as tf.Scalar;
+      const loss = opt.minimize(
+        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        true,
+      ) as tf.Scalar;
       losses.push(loss.dataSync()[0]);
       loss.dispose();
       if (i === 1) count = tf.memory().numTensors;

@@ -34,7 +34,11 @@ export function compileDocument(doc: HeraclesDocument, opts: { seed?: number } =
   const inputs: tf.SymbolicTensor[] = [];
   const outputs = buildGraph(doc, analysis, new Map(), '', seed, inputs);
   const outNode = doc.nodes.find((n) => n.type === 'Output') as { id: string };
-  const model = tf.model({ inputs, outputs: outputs.get(outNode.id) as tf.SymbolicTensor[], name: modelName(doc.metadata.name) });
+  const model = tf.model({
+    inputs,
+    outputs: outputs.get(outNode.id) as tf.SymbolicTensor[],
+    name: modelName(doc.metadata.name),
+  });
   return { model, analysis };
 }
 
@@ -44,7 +48,7 @@ function buildGraph(
   external: Map<string, tf.SymbolicTensor>,
   prefix: string,
   seed: number | undefined,
-  modelInputs: tf.SymbolicTensor[]
+  modelInputs: tf.SymbolicTensor[],
 ): Map<string, tf.SymbolicTensor[]> {
   const produced = new Map<string, tf.SymbolicTensor[]>();
   const nodesById = new Map(graph.nodes.map((n) => [n.id, n]));
@@ -71,7 +75,11 @@ function buildGraph(
       if (ext) ins.push(ext);
       for (const f of incoming.get(portKey(id, port.name)) ?? []) {
         const srcBlock = getBlock((nodesById.get(f.source) as { type: string }).type) as BlockDef;
-        ins.push((produced.get(f.source) as tf.SymbolicTensor[])[srcBlock.outputs.findIndex((p) => p.name === f.handle)]);
+        ins.push(
+          (produced.get(f.source) as tf.SymbolicTensor[])[
+            srcBlock.outputs.findIndex((p) => p.name === f.handle)
+          ],
+        );
       }
     }
     if (info.expanded && info.inner) {
@@ -82,14 +90,25 @@ function buildGraph(
       produced.set(
         id,
         sub.outputs.map((o) => {
-          const innerBlock = getBlock((sub.nodes.find((n) => n.id === o.node) as { type: string }).type) as BlockDef;
-          return (inner.get(o.node) as tf.SymbolicTensor[])[Math.max(0, innerBlock.outputs.findIndex((p) => p.name === o.handle))];
-        })
+          const innerBlock = getBlock(
+            (sub.nodes.find((n) => n.id === o.node) as { type: string }).type,
+          ) as BlockDef;
+          return (inner.get(o.node) as tf.SymbolicTensor[])[
+            Math.max(
+              0,
+              innerBlock.outputs.findIndex((p) => p.name === o.handle),
+            )
+          ];
+        }),
       );
       continue;
     }
     if (!block.build) throw new Error(`block type ${block.type} cannot be compiled`);
-    const fn = block.build(info.params as ParamValues, { name: safeName(name), inputShapes: info.inputShapes ?? [], seed });
+    const fn = block.build(info.params as ParamValues, {
+      name: safeName(name),
+      inputShapes: info.inputShapes ?? [],
+      seed,
+    });
     produced.set(id, fn(ins));
   }
   return produced;

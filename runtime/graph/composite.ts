@@ -23,14 +23,24 @@ export function prefixGraph(sub: SubGraph, prefix: string): SubGraph {
  */
 export function chainGraphs(parts: SubGraph[]): SubGraph {
   if (parts.length === 0) throw new BlockError('nothing to chain');
-  const out: SubGraph = { nodes: [], edges: [], inputs: parts[0].inputs, outputs: parts[parts.length - 1].outputs };
+  const out: SubGraph = {
+    nodes: [],
+    edges: [],
+    inputs: parts[0].inputs,
+    outputs: parts[parts.length - 1].outputs,
+  };
   parts.forEach((g, k) => {
     out.nodes.push(...g.nodes);
     out.edges.push(...g.edges);
     if (k > 0) {
       const from = parts[k - 1].outputs[0];
       for (const to of g.inputs[0] ?? [])
-        out.edges.push({ source: from.node, sourceHandle: from.handle, target: to.node, targetHandle: to.handle });
+        out.edges.push({
+          source: from.node,
+          sourceHandle: from.handle,
+          target: to.node,
+          targetHandle: to.handle,
+        });
     }
   });
   return out;
@@ -47,20 +57,32 @@ export function expandGroup(params: ParamValues, composites: Record<string, Comp
     throw new BlockError(
       `refers to group "${ref}", which this document does not define`,
       known.length ? `defined groups: ${known.join(', ')}` : 'define it under "composites"',
-      'ref'
+      'ref',
     );
   }
   if (def.inputs.length !== 1 || def.outputs.length !== 1)
     throw new BlockError(
       `group "${ref}" has ${def.inputs.length} inputs and ${def.outputs.length} outputs; a Group node needs exactly one of each`,
       undefined,
-      'ref'
+      'ref',
     );
   const body: SubGraph = {
-    nodes: def.nodes.map((n) => ({ id: n.id, type: n.type, params: n.params as ParamValues, label: n.label })),
-    edges: def.edges.map((e) => ({ source: e.source, sourceHandle: e.sourceHandle, target: e.target, targetHandle: e.targetHandle })),
+    nodes: def.nodes.map((n) => ({
+      id: n.id,
+      type: n.type,
+      params: n.params as ParamValues,
+      label: n.label,
+    })),
+    edges: def.edges.map((e) => ({
+      source: e.source,
+      sourceHandle: e.sourceHandle,
+      target: e.target,
+      targetHandle: e.targetHandle,
+    })),
     inputs: def.inputs,
     outputs: def.outputs,
   };
-  return repeat === 1 ? body : chainGraphs(Array.from({ length: repeat }, (_, k) => prefixGraph(body, `r${k}.`)));
+  return repeat === 1
+    ? body
+    : chainGraphs(Array.from({ length: repeat }, (_, k) => prefixGraph(body, `r${k}.`)));
 }

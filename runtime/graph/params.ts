@@ -16,7 +16,8 @@ export function checkParamValue(spec: ParamSpec, value: unknown): string | null 
   switch (spec.kind) {
     case 'int':
     case 'float': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return `expected a number, got ${show(value)}`;
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        return `expected a number, got ${show(value)}`;
       if (spec.kind === 'int' && !Number.isInteger(value)) return `expected a whole number, got ${value}`;
       if (spec.min !== undefined && value < spec.min) return `must be ≥ ${spec.min}, got ${value}`;
       if (spec.max !== undefined && value > spec.max) return `must be ≤ ${spec.max}, got ${value}`;
@@ -38,8 +39,10 @@ export function checkParamValue(spec: ParamSpec, value: unknown): string | null 
       if (spec.maxLength !== undefined && value.length > spec.maxLength)
         return `expected at most ${spec.maxLength} numbers, got ${value.length}`;
       const { min, max } = spec;
-      if (min !== undefined && value.some((x: number) => x < min)) return `every number must be ≥ ${min}, got ${show(value)}`;
-      if (max !== undefined && value.some((x: number) => x > max)) return `every number must be ≤ ${max}, got ${show(value)}`;
+      if (min !== undefined && value.some((x: number) => x < min))
+        return `every number must be ≥ ${min}, got ${show(value)}`;
+      if (max !== undefined && value.some((x: number) => x > max))
+        return `every number must be ≤ ${max}, got ${show(value)}`;
       return null;
     }
   }
@@ -48,7 +51,7 @@ export function checkParamValue(spec: ParamSpec, value: unknown): string | null 
 /** Params with defaults filled in, plus every problem found. */
 export function resolveParams(
   block: BlockDef,
-  given: Record<string, unknown> | undefined
+  given: Record<string, unknown> | undefined,
 ): { values: ParamValues; problems: ParamProblem[] } {
   const values: ParamValues = {};
   const problems: ParamProblem[] = [];
@@ -70,7 +73,11 @@ export function resolveParams(
       problems.push({
         param: name,
         message: `${block.displayName} has no param "${name}"`,
-        hint: close ? `did you mean "${close}"?` : known.length ? `its params are ${known.join(', ')}` : 'it takes no params',
+        hint: close
+          ? `did you mean "${close}"?`
+          : known.length
+            ? `its params are ${known.join(', ')}`
+            : 'it takes no params',
       });
     }
   }

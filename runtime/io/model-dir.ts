@@ -55,7 +55,11 @@ const bytesOf = (d: tf.io.WeightData | undefined): Uint8Array => {
   return new Uint8Array(d as ArrayBuffer);
 };
 
-export async function saveModel(dir: string, model: tf.LayersModel, files: { document: HeraclesDocument; data: DataInfo; run: RunInfo }): Promise<void> {
+export async function saveModel(
+  dir: string,
+  model: tf.LayersModel,
+  files: { document: HeraclesDocument; data: DataInfo; run: RunInfo },
+): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeAtomic(path.join(dir, 'document.heracles.json'), JSON.stringify(files.document, null, 2) + '\n');
   writeAtomic(path.join(dir, 'data.json'), JSON.stringify(files.data, null, 2) + '\n');
@@ -72,7 +76,7 @@ export async function saveModel(dir: string, model: tf.LayersModel, files: { doc
       };
       writeAtomic(path.join(dir, 'model.json'), JSON.stringify(modelJson));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    })
+    }),
   );
 }
 
@@ -88,29 +92,46 @@ export async function loadModelDir(dir: string): Promise<LoadedModel> {
   if (!existsSync(dir)) throw new DataError('no such folder', dir);
   const file = (name: string) => path.join(dir, name);
   if (!existsSync(file('model.json'))) {
-    const hint = existsSync(file('checkpoint/checkpoint.json')) ? ' (training did not finish: continue it with --resume)' : '';
+    const hint = existsSync(file('checkpoint/checkpoint.json'))
+      ? ' (training did not finish: continue it with --resume)'
+      : '';
     throw new DataError(`not a trained model folder: model.json is missing${hint}`, dir);
   }
   const json = <T>(name: string): T => {
     try {
       return JSON.parse(readFileSync(file(name), 'utf8')) as T;
     } catch (e) {
-      throw new DataError(existsSync(file(name)) ? `not valid JSON (${(e as Error).message})` : 'missing', file(name));
+      throw new DataError(
+        existsSync(file(name)) ? `not valid JSON (${(e as Error).message})` : 'missing',
+        file(name),
+      );
     }
   };
-  const modelJson = json<{ modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] }>('model.json');
+  const modelJson = json<{
+    modelTopology: object;
+    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  }>('model.json');
   const specs = modelJson.weightsManifest.flatMap((g) => g.weights);
-  const chunks = modelJson.weightsManifest.flatMap((g) => g.paths).map((p) => {
-    if (!existsSync(file(p))) throw new DataError(`the weights file "${p}" named in model.json is missing`, dir);
-    return readFileSync(file(p));
-  });
+  const chunks = modelJson.weightsManifest
+    .flatMap((g) => g.paths)
+    .map((p) => {
+      if (!existsSync(file(p)))
+        throw new DataError(`the weights file "${p}" named in model.json is missing`, dir);
+      return readFileSync(file(p));
+    });
   const weightData = new Uint8Array(Buffer.concat(chunks)).buffer;
   const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
   if (weightData.byteLength !== expected)
-    throw new DataError(`the weights are ${weightData.byteLength} bytes but model.json describes ${expected}`, file('weights.bin'));
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: specs, weightData }));
+    throw new DataError(
+      `the weights are ${weightData.byteLength} bytes but model.json describes ${expected}`,
+      file('weights.bin'),
+    );
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: specs, weightData }),
+  );
   const docResult = loadDocument(readFileSync(file('document.heracles.json'), 'utf8'));
-  if (!docResult.ok) throw new DataError(`invalid document: ${docResult.issues[0].message}`, file('document.heracles.json'));
+  if (!docResult.ok)
+    throw new DataError(`invalid document: ${docResult.issues[0].message}`, file('document.heracles.json'));
   const run = existsSync(file('run.json')) ? json<RunInfo>('run.json') : undefined;
   return { model, document: docResult.doc, data: json<DataInfo>('data.json'), run };
 }
@@ -137,14 +158,19 @@ export function writeCheckpoint(dir: string, c: Checkpoint): void {
   writeAtomic(path.join(cdir, 'checkpoint.bin'), new Uint8Array(flat.buffer));
   writeAtomic(
     path.join(cdir, 'checkpoint.json'),
-    JSON.stringify({ epoch: c.epoch, history: c.history, best: c.best, step: c.optimizer.step, weights, slots }, null, 1)
+    JSON.stringify(
+      { epoch: c.epoch, history: c.history, best: c.best, step: c.optimizer.step, weights, slots },
+      null,
+      1,
+    ),
   );
 }
 
 export function readCheckpoint(dir: string): Checkpoint {
   const cdir = path.join(dir, 'checkpoint');
   const jf = path.join(cdir, 'checkpoint.json');
-  if (!existsSync(jf)) throw new DataError('no checkpoint to resume from (checkpoint/checkpoint.json is missing)', dir);
+  if (!existsSync(jf))
+    throw new DataError('no checkpoint to resume from (checkpoint/checkpoint.json is missing)', dir);
   let meta: {
     epoch: number;
     history: EpochRecord[];
@@ -163,18 +189,31 @@ export function readCheckpoint(dir: string): Checkpoint {
   let o = 0;
   const take = (list: { name: string; shape: number[]; length: number }[]) =>
     list.map((w) => {
-      if (o + w.length > flat.length) throw new DataError(`checkpoint.bin is truncated at weight "${w.name}"`, cdir);
+      if (o + w.length > flat.length)
+        throw new DataError(`checkpoint.bin is truncated at weight "${w.name}"`, cdir);
       const data = flat.slice(o, o + w.length);
       o += w.length;
       return { name: w.name, shape: w.shape, data };
     });
   const weights = take(meta.weights);
-  const slots: OptimizerState['slots'] = Object.fromEntries(Object.entries(meta.slots).map(([k, v]) => [k, take(v)]));
-  return { epoch: meta.epoch, history: meta.history, best: meta.best, weights, optimizer: { step: meta.step, slots } };
+  const slots: OptimizerState['slots'] = Object.fromEntries(
+    Object.entries(meta.slots).map(([k, v]) => [k, take(v)]),
+  );
+  return {
+    epoch: meta.epoch,
+    history: meta.history,
+    best: meta.best,
+    weights,
+    optimizer: { step: meta.step, slots },
+  };
 }
 
 /** Removes a folder this process created when the run failed before producing a model. */
 export function removeIfIncomplete(dir: string): void {
-  if (existsSync(dir) && !existsSync(path.join(dir, 'model.json')) && !existsSync(path.join(dir, 'checkpoint')))
+  if (
+    existsSync(dir) &&
+    !existsSync(path.join(dir, 'model.json')) &&
+    !existsSync(path.join(dir, 'checkpoint'))
+  )
     rmSync(dir, { recursive: true, force: true });
 }

@@ -26,7 +26,12 @@ export abstract class HeraclesLayer extends tf.layers.Layer {
   }
 
   protected linearKernel(name: string, shape: number[]): tf.LayerVariable {
-    return this.addWeight(name, shape, 'float32', tf.initializers.truncatedNormal({ stddev: 0.02, seed: this.seedOf(name) }));
+    return this.addWeight(
+      name,
+      shape,
+      'float32',
+      tf.initializers.truncatedNormal({ stddev: 0.02, seed: this.seedOf(name) }),
+    );
   }
 
   protected zeros(name: string, shape: number[]): tf.LayerVariable {
@@ -38,7 +43,12 @@ export abstract class HeraclesLayer extends tf.layers.Layer {
   }
 
   protected normal(name: string, shape: number[], stddev: number): tf.LayerVariable {
-    return this.addWeight(name, shape, 'float32', tf.initializers.randomNormal({ mean: 0, stddev, seed: this.seedOf(name) }));
+    return this.addWeight(
+      name,
+      shape,
+      'float32',
+      tf.initializers.randomNormal({ mean: 0, stddev, seed: this.seedOf(name) }),
+    );
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -50,4 +60,5 @@ export abstract class HeraclesLayer extends tf.layers.Layer {
 export const inputShapeOf = (s: tf.Shape | tf.Shape[]): number[] =>
   ((Array.isArray(s[0]) ? s[0] : s) as (number | null)[]).slice(1).map((d) => d ?? -1);
 
-export const one = (inputs: tf.Tensor | tf.Tensor[]): tf.Tensor => (Array.isArray(inputs) ? inputs[0] : inputs);
+export const one = (inputs: tf.Tensor | tf.Tensor[]): tf.Tensor =>
+  Array.isArray(inputs) ? inputs[0] : inputs;

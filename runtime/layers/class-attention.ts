@@ -17,7 +17,21 @@ export interface ClassAttentionArgs extends HeraclesLayerArgs {
   epsilon: number;
 }
 
-type W = 'n1g' | 'n1b' | 'q' | 'qb' | 'kv' | 'kvb' | 'proj' | 'projb' | 'n2g' | 'n2b' | 'fc1' | 'fc1b' | 'fc2' | 'fc2b';
+type W =
+  | 'n1g'
+  | 'n1b'
+  | 'q'
+  | 'qb'
+  | 'kv'
+  | 'kvb'
+  | 'proj'
+  | 'projb'
+  | 'n2g'
+  | 'n2b'
+  | 'fc1'
+  | 'fc1b'
+  | 'fc2'
+  | 'fc2b';
 
 export class ClassAttention extends HeraclesLayer {
   static className = 'HeraclesClassAttention';
@@ -67,7 +81,11 @@ export class ClassAttention extends HeraclesLayer {
       const q = linear(tf.slice(u, [0, 0, 0], [-1, 1, -1]), r('q'), r('qb'));
       const [k, v] = tf.split(linear(u, r('kv'), r('kvb')), [c, c], -1);
       cls = tf.add(cls, linear(attend(q, k, v, this.heads), r('proj'), r('projb')));
-      const mlp = linear(gelu(linear(layerNorm(cls, r('n2g'), r('n2b'), this.epsilon), r('fc1'), r('fc1b'))), r('fc2'), r('fc2b'));
+      const mlp = linear(
+        gelu(linear(layerNorm(cls, r('n2g'), r('n2b'), this.epsilon), r('fc1'), r('fc1b'))),
+        r('fc2'),
+        r('fc2b'),
+      );
       return tf.squeeze(tf.add(cls, mlp), [1]);
     });
   }

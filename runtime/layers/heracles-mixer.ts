@@ -48,7 +48,7 @@ export class HeraclesMixer extends HeraclesLayer {
       const [local, global] = splitChannels(one(inputs));
       return interleaveChannels(
         depthwise(local, this.localKernel.read(), this.localBias.read()),
-        spectralFilter(global, this.spectralWeight.read(), this.transform)
+        spectralFilter(global, this.spectralWeight.read(), this.transform),
       );
     });
   }

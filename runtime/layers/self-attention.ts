@@ -49,7 +49,8 @@ export class SelfAttention extends HeraclesLayer {
       const q = linear(t, this.w.q.read(), this.w.qb.read());
       const kv = linear(t, this.w.kv.read(), this.w.kvb.read());
       const k = tf.slice(kv, [0, 0, 0], [-1, -1, c]);
-      const split = (z: tf.Tensor) => tf.transpose(tf.reshape(z, [t.shape[0], t.shape[1], this.heads, d]), [0, 2, 1, 3]);
+      const split = (z: tf.Tensor) =>
+        tf.transpose(tf.reshape(z, [t.shape[0], t.shape[1], this.heads, d]), [0, 2, 1, 3]);
       return tf.softmax(tf.matMul(tf.mul(split(q), 1 / Math.sqrt(d)), split(k), false, true));
     });
   }

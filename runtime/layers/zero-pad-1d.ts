@@ -15,7 +15,13 @@ export class ZeroPad1D extends HeraclesLayer {
     this.padding = args.padding;
   }
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => tf.pad(one(inputs), [[0, 0], [this.padding, this.padding], [0, 0]]));
+    return tf.tidy(() =>
+      tf.pad(one(inputs), [
+        [0, 0],
+        [this.padding, this.padding],
+        [0, 0],
+      ]),
+    );
   }
   override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
     const shape = s as tf.Shape;

@@ -16,7 +16,7 @@ import {
   spectralForward,
   spectralInverse,
   spectralMacs,
-  type SpectralTransform
+  type SpectralTransform,
 } from './transform';
 
 // ------------------------------------------------------------------------------------------
@@ -87,7 +87,7 @@ const planeRefs: Record<'dht2d' | 'dct' | 'idct' | 'dht1d', Plane> = {
     const out = new Float64Array(H * W);
     for (let h = 0; h < H; h++) out.set(dht1dRef(x.subarray(h * W, (h + 1) * W), W), h * W);
     return out;
-  }
+  },
 };
 
 function referenceBHWC(x: ArrayLike<number>, shape: number[], plane: Plane): Float64Array {
@@ -122,18 +122,18 @@ const SHAPES: number[][] = [
   [1, 5, 7, 2],
   [2, 14, 14, 2],
   [1, 56, 56, 1],
-  [1, 1, 9, 2] // H = 1: the 2-D DHT degenerates to the 1-D DHT along W
+  [1, 1, 9, 2], // H = 1: the 2-D DHT degenerates to the 1-D DHT along W
 ];
 
 const forwardPlane: Record<SpectralTransform, Plane> = {
   dht2d: planeRefs.dht2d,
   dct: planeRefs.dct,
-  dht1d: planeRefs.dht1d
+  dht1d: planeRefs.dht1d,
 };
 const inversePlane: Record<SpectralTransform, Plane> = {
   dht2d: planeRefs.dht2d,
   dct: planeRefs.idct,
-  dht1d: planeRefs.dht1d
+  dht1d: planeRefs.dht1d,
 };
 const TRANSFORMS: SpectralTransform[] = ['dht2d', 'dct', 'dht1d'];
 
@@ -167,7 +167,7 @@ describe('matrices (float64)', () => {
     [7, 5],
     [4, 4],
     [1, 6],
-    [9, 2]
+    [9, 2],
   ])('true 2-D DHT = CAS_M·X·C_N + (C_M − S_M)·X·S_N  (M=%i, N=%i)', (M, N) => {
     const x = Float64Array.from(randomArray(M * N, 2));
     const casM = casMatrix(M);
@@ -238,7 +238,7 @@ describe.each<NodeBackend>(['cpu', 'wasm'])('spectral transforms on %s', (backen
       const shape = [B, H, W, C];
       const data = randomArray(B * H * W * C, 10 + H * 7 + W);
       const ref = memoRef(`${transform}-fwd-${shape}`, () =>
-        referenceBHWC(data, shape, forwardPlane[transform])
+        referenceBHWC(data, shape, forwardPlane[transform]),
       );
       const x = tf.tensor4d(data, [B, H, W, C]);
       const y = spectralForward(x, transform);
@@ -253,7 +253,7 @@ describe.each<NodeBackend>(['cpu', 'wasm'])('spectral transforms on %s', (backen
       const shape = [B, H, W, C];
       const data = randomArray(B * H * W * C, 20 + H * 7 + W);
       const ref = memoRef(`${transform}-inv-${shape}`, () =>
-        referenceBHWC(data, shape, inversePlane[transform])
+        referenceBHWC(data, shape, inversePlane[transform]),
       );
       const x = tf.tensor4d(data, [B, H, W, C]);
       const y = spectralInverse(x, transform);
@@ -271,7 +271,7 @@ describe.each<NodeBackend>(['cpu', 'wasm'])('spectral transforms on %s', (backen
 
     it.each([
       ['forward', spectralForward],
-      ['inverse', spectralInverse]
+      ['inverse', spectralInverse],
     ] as const)('%s: custom gradient equals float64 finite differences', (direction, fn) => {
       // Scalar loss L(x) = Σ f(x)·r. Since f is linear, dL/dx = fᵀ(r), which is what the custom
       // gradient computes; the check below does not assume that and differentiates numerically.
@@ -312,7 +312,7 @@ describe.each<NodeBackend>(['cpu', 'wasm'])('spectral transforms on %s', (backen
     it('does not leak tensors over repeated calls (forward, inverse, gradient)', () => {
       const x = tf.tensor4d(randomArray(2 * 6 * 4 * 3, 50), [2, 6, 4, 3]);
       const g = tf.grad((v: tf.Tensor) =>
-        tf.sum(tf.square(spectralInverse(spectralForward(v as tf.Tensor4D, transform), transform)))
+        tf.sum(tf.square(spectralInverse(spectralForward(v as tf.Tensor4D, transform), transform))),
       );
       const once = () => {
         const y = spectralForward(x, transform);

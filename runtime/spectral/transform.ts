@@ -184,7 +184,7 @@ type LinearMap = (x: tf.Tensor4D) => tf.Tensor4D;
 function withAdjointGrad(map: LinearMap, adjoint: LinearMap): LinearMap {
   const op = tf.customGrad((x) => ({
     value: map(x as tf.Tensor4D),
-    gradFunc: (dy: tf.Tensor4D) => adjoint(dy)
+    gradFunc: (dy: tf.Tensor4D) => adjoint(dy),
   }));
   return (x) => op(x) as tf.Tensor4D;
 }
@@ -193,11 +193,11 @@ const dht2dOp = withAdjointGrad(dht2dRaw, dht2dRaw);
 const dht1dOp = withAdjointGrad(dht1dRaw, dht1dRaw);
 const dctForwardOp = withAdjointGrad(
   (x) => dctRaw(x, false),
-  (dy) => dctRaw(dy, true)
+  (dy) => dctRaw(dy, true),
 );
 const dctInverseOp = withAdjointGrad(
   (y) => dctRaw(y, true),
-  (dx) => dctRaw(dx, false)
+  (dx) => dctRaw(dx, false),
 );
 
 function checkInput(x: tf.Tensor, rank: number, fn: string): void {

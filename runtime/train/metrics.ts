@@ -12,7 +12,11 @@ export interface ClassificationMetrics {
 }
 
 /** `logits`: count × classes, row-major. */
-export function classificationMetrics(logits: Float32Array, labels: Int32Array, classes: number): ClassificationMetrics {
+export function classificationMetrics(
+  logits: Float32Array,
+  labels: Int32Array,
+  classes: number,
+): ClassificationMetrics {
   const count = labels.length;
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   const maxK = Math.min(5, classes);
@@ -66,7 +70,7 @@ export class ForecastAccumulator {
   private windows = 0;
   constructor(
     readonly horizon: number,
-    readonly channels: number
+    readonly channels: number,
   ) {
     this.se = new Float64Array(horizon * channels);
     this.ae = new Float64Array(horizon * channels);

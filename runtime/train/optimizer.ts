@@ -77,7 +77,11 @@ export class Optimizer {
   getState(): OptimizerState {
     const slots: OptimizerState['slots'] = {};
     for (const [index, vars] of this.slots)
-      slots[index] = vars.map((s, i) => ({ name: `${index}#${i}`, shape: s.shape, data: s.dataSync() as Float32Array }));
+      slots[index] = vars.map((s, i) => ({
+        name: `${index}#${i}`,
+        shape: s.shape,
+        data: s.dataSync() as Float32Array,
+      }));
     return { step: this.step, slots };
   }
 
@@ -87,7 +91,7 @@ export class Optimizer {
     for (const [index, list] of Object.entries(state.slots))
       this.slots.set(
         Number(index),
-        list.map((s) => tf.variable(tf.tensor(s.data, s.shape), false))
+        list.map((s) => tf.variable(tf.tensor(s.data, s.shape), false)),
       );
   }
 
@@ -100,7 +104,13 @@ export class Optimizer {
 /** Learning rate at a (fractional) epoch: linear warm-up, then cosine decay to `minFactor`·lr, or constant. */
 export function learningRateAt(
   epochFloat: number,
-  opts: { lr: number; epochs: number; warmupEpochs: number; schedule: 'cosine' | 'constant'; minFactor?: number }
+  opts: {
+    lr: number;
+    epochs: number;
+    warmupEpochs: number;
+    schedule: 'cosine' | 'constant';
+    minFactor?: number;
+  },
 ): number {
   const { lr, epochs, warmupEpochs, schedule } = opts;
   if (warmupEpochs > 0 && epochFloat < warmupEpochs) return (lr * (epochFloat + 1e-9)) / warmupEpochs;

@@ -67,7 +67,10 @@ export function seriesTaskData(set: SeriesSet, lookback: number, horizon: number
     size: (split) => windows[split].count,
     batch(split, indices) {
       const { x, y } = windowBatch(set, split, lookback, horizon, Array.from(indices));
-      return { x: tf.tensor(x, [indices.length, lookback, c]), y: tf.tensor(y, [indices.length, horizon, c]) };
+      return {
+        x: tf.tensor(x, [indices.length, lookback, c]),
+        y: tf.tensor(y, [indices.length, horizon, c]),
+      };
     },
   };
 }

@@ -19,7 +19,7 @@ function blobs(count: number, seed: number): ImageSet {
   const pixels = new Uint8Array(count * 8 * 8);
   const labels = new Int32Array(count);
   let s = seed;
-  const r = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const r = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
   for (let i = 0; i < count; i++) {
     const c = i % 4;
     labels[i] = c;
@@ -44,7 +44,7 @@ const doc = () =>
       { id: 'head', type: 'ClassifierHead', params: { classes: 4 } },
       { id: 'out', type: 'Output' },
     ],
-    { kind: 'classification', inputShape: [8, 8, 1], classes: 4 }
+    { kind: 'classification', inputShape: [8, 8, 1], classes: 4 },
   );
 const cfg = (over: Partial<TrainConfig> = {}): TrainConfig => ({
   ...doc().training,
@@ -108,7 +108,11 @@ describe('trainer', () => {
   it('stops on a NaN loss with a message and restores the last good weights', async () => {
     const model = compileDocument(doc()).model;
     const before = model.getWeights().map((w) => Array.from(w.dataSync()));
-    const r = await train(model, data(), cfg({ learningRate: 1e30, optimizer: 'sgd', momentum: 0, epochs: 2 }));
+    const r = await train(
+      model,
+      data(),
+      cfg({ learningRate: 1e30, optimizer: 'sgd', momentum: 0, epochs: 2 }),
+    );
     expect(r.stop).toBe('diverged');
     expect(r.message).toMatch(/the loss became (NaN|Infinity)/);
     const after = model.getWeights().map((w) => Array.from(w.dataSync()));

@@ -111,7 +111,11 @@ const trainableVars = (model: tf.LayersModel): tf.Variable[] =>
   model.trainableWeights.map((w) => w.read() as tf.Variable);
 
 export function snapshotWeights(model: tf.LayersModel): Checkpoint['weights'] {
-  return model.weights.map((w) => ({ name: w.originalName, shape: w.shape as number[], data: w.read().dataSync() as Float32Array }));
+  return model.weights.map((w) => ({
+    name: w.originalName,
+    shape: w.shape as number[],
+    data: w.read().dataSync() as Float32Array,
+  }));
 }
 
 export function restoreWeights(model: tf.LayersModel, weights: Checkpoint['weights']): void {
@@ -120,7 +124,9 @@ export function restoreWeights(model: tf.LayersModel, weights: Checkpoint['weigh
   const tensors = weights.map((w, i) => {
     const own = model.weights[i].shape as number[];
     if (own.join(',') !== w.shape.join(','))
-      throw new Error(`checkpoint weight "${w.name}" has shape [${w.shape}], the model's "${model.weights[i].originalName}" has [${own}]`);
+      throw new Error(
+        `checkpoint weight "${w.name}" has shape [${w.shape}], the model's "${model.weights[i].originalName}" has [${own}]`,
+      );
     return tf.tensor(w.data, w.shape);
   });
   model.setWeights(tensors);
@@ -136,7 +142,12 @@ export interface Evaluation {
 }
 
 /** Runs the model over a whole split in inference mode. */
-export async function evaluate(model: tf.LayersModel, data: TaskData, split: SplitName, batchSize = 256): Promise<Evaluation> {
+export async function evaluate(
+  model: tf.LayersModel,
+  data: TaskData,
+  split: SplitName,
+  batchSize = 256,
+): Promise<Evaluation> {
   const n = data.size(split);
   let lossSum = 0;
   const logits = data.task === 'classification' ? new Float32Array(n * data.classes) : undefined;
@@ -172,10 +183,14 @@ export async function train(
   data: TaskData,
   cfg: TrainConfig,
   hooks: TrainHooks = {},
-  resume?: Checkpoint
+  resume?: Checkpoint,
 ): Promise<TrainResult> {
   const t0 = performance.now();
-  const optimizer = new Optimizer({ name: cfg.optimizer, weightDecay: cfg.weightDecay, momentum: cfg.momentum });
+  const optimizer = new Optimizer({
+    name: cfg.optimizer,
+    weightDecay: cfg.weightDecay,
+    momentum: cfg.momentum,
+  });
   const vars = trainableVars(model);
   const n = data.size('train');
   if (n === 0) throw new Error('the training split is empty');
@@ -214,7 +229,7 @@ export async function train(
         const { x, y } = data.batch('train', idx);
         const { value, grads } = tf.variableGrads(
           () => lossOf(data, model.apply(x, { training: true }) as tf.Tensor, y, cfg.labelSmoothing),
-          vars
+          vars,
         );
         const loss = (await value.data())[0];
         const gradList = vars.map((v) => grads[v.name]);
@@ -234,7 +249,15 @@ export async function train(
         const elapsed = (performance.now() - t0) / 1000;
         const rate = samplesDone / Math.max(elapsed, 1e-6);
         const remaining = (cfg.epochs - epoch - 1) * n + (n - seen);
-        hooks.onBatch?.({ epoch: epoch + 1, batch: b + 1, batches, loss, lr, samplesPerSec: rate, etaSeconds: remaining / rate });
+        hooks.onBatch?.({
+          epoch: epoch + 1,
+          batch: b + 1,
+          batches,
+          loss,
+          lr,
+          samplesPerSec: rate,
+          etaSeconds: remaining / rate,
+        });
         if (hooks.yieldToHost) await hooks.yieldToHost();
         if (hooks.shouldStop?.()) {
           stop = 'stopped';
@@ -247,7 +270,12 @@ export async function train(
           break epochs;
         }
       }
-      const record: EpochRecord = { epoch: epoch + 1, trainLoss: lossSum / seen, lr, seconds: (performance.now() - te) / 1000 };
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        trainLoss: lossSum / seen,
+        lr,
+        seconds: (performance.now() - te) / 1000,
+      };
       if (validate) {
         const ev = await evaluate(model, data, 'val', Math.max(cfg.batchSize, 128));
         record.valLoss = ev.loss;
@@ -260,7 +288,13 @@ export async function train(
         bestWeights = snapshotWeights(model);
         sinceBest = 0;
       } else sinceBest++;
-      last = { epoch: epoch + 1, weights: snapshotWeights(model), optimizer: optimizer.getState(), history: [...history], best };
+      last = {
+        epoch: epoch + 1,
+        weights: snapshotWeights(model),
+        optimizer: optimizer.getState(),
+        history: [...history],
+        best,
+      };
       await hooks.onCheckpoint?.(last);
       if (cfg.earlyStoppingPatience > 0 && validate && sinceBest >= cfg.earlyStoppingPatience) {
         stop = 'early-stopping';
@@ -276,5 +310,12 @@ export async function train(
   } finally {
     optimizer.dispose();
   }
-  return { stop, message, history, epochs: history.length, seconds: (performance.now() - t0) / 1000, checkpoint: last };
+  return {
+    stop,
+    message,
+    history,
+    epochs: history.length,
+    seconds: (performance.now() - t0) / 1000,
+    checkpoint: last,
+  };
 }

@@ -24,7 +24,10 @@ export function mustLoad(raw: unknown): HeraclesDocument {
 type N = { id: string; type: string; params?: Record<string, unknown> };
 
 /** A linear chain document: nodes connected out → in in order. */
-export function chain(nodes: N[], task: HeraclesDocument['task'] = { kind: 'classification', inputShape: [28, 28, 1], classes: 10 }): HeraclesDocument {
+export function chain(
+  nodes: N[],
+  task: HeraclesDocument['task'] = { kind: 'classification', inputShape: [28, 28, 1], classes: 10 },
+): HeraclesDocument {
   return mustLoad({
     schemaVersion: 1,
     metadata: { name: 'test' },
