@@ -1,4 +1,9 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { initNodeBackend } from '../runtime/backend/node';
+import { compileDocument } from '../runtime/graph/compile';
 import { analyzeDocument } from '../runtime/graph/analyze';
 import { preset } from '../tests/unit/helpers';
 
@@ -8,6 +13,8 @@ import { preset } from '../tests/unit/helpers';
  */
 const PUBLISHED = {
   'heracles-s': { params: 21_229_512, gmacs: 4.1 },
+  'heracles-b': { params: 31_991_464, gmacs: 6.5 },
+  'heracles-l': { params: 53_170_056, gmacs: 13.4 },
 };
 
 describe('Heracles presets', () => {
@@ -34,4 +41,35 @@ describe('Heracles presets', () => {
     expect((dct - none) / 1e9).toBeCloseTo(0.09, 2);
     expect((none + 49 * 448 * 1000) / 1e9).toBeCloseTo(4.07, 2);
   });
+});
+
+describe('every preset', () => {
+  const names = readdirSync(path.dirname(fileURLToPath(import.meta.url)))
+    .filter((f) => f.endsWith('.heracles.json'))
+    .map((f) => f.replace('.heracles.json', ''));
+
+  it('includes the Heracles family', () => {
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'heracles-s',
+        'heracles-b',
+        'heracles-l',
+        'heracles-tiny',
+        'heracles-tiny-32',
+        'heracles-ts',
+      ]),
+    );
+  });
+
+  for (const name of names)
+    it(`${name} compiles, and the model has the parameters the analysis counts`, async () => {
+      await initNodeBackend('wasm');
+      const { model, analysis } = compileDocument(preset(name));
+      const trainable = model.trainableWeights.reduce(
+        (n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1),
+        0,
+      );
+      expect(trainable).toBe(analysis.totals.params);
+      model.dispose();
+    });
 });
