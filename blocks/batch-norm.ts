@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { BatchNorm } from '../runtime/layers/batch-norm';
 import { apply1, channelsOf, epsParam } from './common';
 import { defineBlock } from './types';
 
@@ -27,14 +27,6 @@ export default defineBlock({
   build:
     (p, ctx) =>
     ([x]) => [
-      apply1(
-        tf.layers.batchNormalization({
-          axis: -1,
-          momentum: 1 - p.momentum,
-          epsilon: p.epsilon,
-          name: `${ctx.name}/bn`,
-        }),
-        x,
-      ),
+      apply1(new BatchNorm({ momentum: 1 - p.momentum, epsilon: p.epsilon, name: `${ctx.name}/bn` }), x),
     ],
 });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { BatchNorm } from '../runtime/layers/batch-norm';
 import { apply1, convOut, dimParam, epsParam, layerNorm, torchConv2d } from './common';
 import { BlockError, defineBlock } from './types';
 
@@ -76,15 +77,7 @@ export default defineBlock({
       plan(p.width, p.dim, p.stride).forEach((c, i) => {
         y = torchConv2d(ctx, `conv${i}`, y, c.out, c.k, c.s, c.pad, c.bias);
         if (i < 3) {
-          y = apply1(
-            tf.layers.batchNormalization({
-              axis: -1,
-              momentum: 0.9,
-              epsilon: 1e-5,
-              name: `${ctx.name}/bn${i}`,
-            }),
-            y,
-          );
+          y = apply1(new BatchNorm({ momentum: 0.9, epsilon: 1e-5, name: `${ctx.name}/bn${i}` }), y);
           y = apply1(tf.layers.reLU({ name: `${ctx.name}/relu${i}` }), y);
         }
       });

@@ -29,6 +29,7 @@ import forecastHead from './forecast-head';
 import heraclesBlock from './heracles-block';
 import stage from './stage';
 import group from './group';
+import pretrainedBackbone from './pretrained-backbone';
 
 export const blockList: BlockDef[] = [
   input,
@@ -60,6 +61,7 @@ export const blockList: BlockDef[] = [
   heraclesBlock,
   stage,
   group,
+  pretrainedBackbone,
 ] as unknown as BlockDef[];
 
 const byType = new Map(blockList.map((b) => [b.type, b]));

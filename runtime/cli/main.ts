@@ -7,6 +7,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { NODE_BACKENDS } from '../backend/node';
 import type { NodeBackend } from '../backend/node';
 import { presetNames } from './documents';
+import { registerNodeBackbones } from '../io/model-dir';
 import { info } from './info';
 import { processIo } from './io';
 import type { Io } from './io';
@@ -51,6 +52,7 @@ function backendOf(v: string): NodeBackend {
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...rest] = argv;
+  registerNodeBackbones();
   try {
     switch (command) {
       case 'info': {

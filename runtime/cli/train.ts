@@ -19,9 +19,12 @@ import {
   loadModelDir,
   readCheckpoint,
   removeIfIncomplete,
+  readNamedWeights,
   saveModel,
   writeCheckpoint,
 } from '../io/model-dir';
+import { loadBackboneWeights } from '../graph/backbone';
+import { BlockError } from '../../blocks/types';
 import type { DataInfo } from '../io/model-dir';
 import { taskDataOf } from '../train/task-data';
 import type { SplitName, TaskData } from '../train/task-data';
@@ -163,6 +166,14 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     ]);
   const backend = await initNodeBackend(args.backend);
   const { model } = compileDocument(doc);
+  try {
+    const copied = await loadBackboneWeights(model, doc, readNamedWeights);
+    if (copied && !args.json) io.err(`Copied ${copied} trained weights into the backbone.`);
+  } catch (e) {
+    model.dispose();
+    if (e instanceof BlockError || e instanceof DataError) throw new UsageError([e.message]);
+    throw e;
+  }
   mkdirSync(out, { recursive: true });
   const startedAt = new Date().toISOString();
   const tty = !args.json && Boolean(process.stderr.isTTY);

@@ -10,6 +10,7 @@ import { getBlock } from '../../blocks/index';
 import { BlockError, kindOfShape } from '../../blocks/types';
 import type { BlockDef, Cost, ParamValues, PortKind, Shape, SubGraph } from '../../blocks/types';
 import type { Composite, DocumentIssue, HeraclesDocument } from '../document/schema';
+import { expandBackbone } from './backbone';
 import { expandGroup } from './composite';
 import { resolveParams } from './params';
 
@@ -241,7 +242,7 @@ export function analyzeGraph(graph: GraphLike, opts: AnalyzeOptions = {}): Graph
     info.inputShapes = inputShapes;
     const params = info.params as ParamValues;
     try {
-      if (block.expand || block.type === 'Group') {
+      if (block.expand || block.type === 'Group' || block.type === 'PretrainedBackbone') {
         if (depth >= MAX_DEPTH)
           throw new BlockError(
             `groups are nested more than ${MAX_DEPTH} deep`,
@@ -250,7 +251,9 @@ export function analyzeGraph(graph: GraphLike, opts: AnalyzeOptions = {}): Graph
         const sub =
           block.type === 'Group'
             ? expandGroup(params, opts.composites ?? {})
-            : (block.expand as NonNullable<BlockDef['expand']>)(params, inputShapes);
+            : block.type === 'PretrainedBackbone'
+              ? expandBackbone(params)
+              : (block.expand as NonNullable<BlockDef['expand']>)(params, inputShapes);
         const external = new Map<string, Shape>();
         sub.inputs.forEach((ports, i) =>
           ports.forEach((p) => external.set(portKey(p.node, p.handle), inputShapes[i])),

@@ -10,6 +10,7 @@ import type { DocumentIssue, HeraclesDocument } from '../document/schema';
 import { formatIssue } from '../document/schema';
 import '../layers/index';
 import { analyzeDocument, edgeIdOf } from './analyze';
+import { applyFreeze } from './backbone';
 import type { GraphAnalysis, GraphLike } from './analyze';
 
 export class GraphError extends Error {
@@ -39,6 +40,7 @@ export function compileDocument(doc: HeraclesDocument, opts: { seed?: number } =
     outputs: outputs.get(outNode.id) as tf.SymbolicTensor[],
     name: modelName(doc.metadata.name),
   });
+  applyFreeze(model, doc);
   return { model, analysis };
 }
 

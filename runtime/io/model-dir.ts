@@ -17,6 +17,8 @@ import type { HeraclesDocument } from '../document/schema';
 import type { OptimizerState } from '../train/optimizer';
 import type { Checkpoint, EpochRecord } from '../train/trainer';
 import { DataError } from '../data/types';
+import { registerBackboneResolver } from '../graph/backbone';
+import type { NamedWeights } from '../graph/backbone';
 
 export interface DataInfo {
   task: 'classification' | 'forecasting';
@@ -216,4 +218,50 @@ export function removeIfIncomplete(dir: string): void {
     !existsSync(path.join(dir, 'checkpoint'))
   )
     rmSync(dir, { recursive: true, force: true });
+}
+
+/** The trained weights of a model folder by name (`layer/weight`), without building the model. */
+export async function readNamedWeights(dir: string): Promise<NamedWeights> {
+  const file = path.join(dir, 'model.json');
+  if (!existsSync(file)) throw new DataError('not a trained model folder: model.json is missing', dir);
+  const modelJson = JSON.parse(readFileSync(file, 'utf8')) as {
+    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  };
+  const out: NamedWeights = new Map();
+  for (const group of modelJson.weightsManifest) {
+    const bytes = Buffer.concat(
+      group.paths.map((p) => {
+        if (!existsSync(path.join(dir, p)))
+          throw new DataError(`the weights file "${p}" named in model.json is missing`, dir);
+        return readFileSync(path.join(dir, p));
+      }),
+    );
+    const all = new Float32Array(new Uint8Array(bytes).buffer);
+    let o = 0;
+    for (const w of group.weights) {
+      const n = w.shape.reduce((a, b) => a * b, 1);
+      if (o + n > all.length)
+        throw new DataError(`the weights end before "${w.name}"`, path.join(dir, group.paths[0]));
+      out.set(w.name, { shape: w.shape, data: all.slice(o, o + n) });
+      o += n;
+    }
+  }
+  return out;
+}
+
+/** Lets documents in this process refer to trained model folders (PretrainedBackbone), relative to `base`. */
+export function registerNodeBackbones(base = process.cwd()): void {
+  const cache = new Map<string, HeraclesDocument | undefined>();
+  registerBackboneResolver((ref) => {
+    const dir = path.resolve(base, ref);
+    if (!cache.has(dir)) {
+      const f = path.join(dir, 'document.heracles.json');
+      const r =
+        existsSync(f) && existsSync(path.join(dir, 'model.json'))
+          ? loadDocument(readFileSync(f, 'utf8'))
+          : undefined;
+      cache.set(dir, r?.ok ? r.doc : undefined);
+    }
+    return cache.get(dir);
+  });
 }

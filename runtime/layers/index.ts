@@ -8,3 +8,4 @@ export { DropPath } from './drop-path';
 export { RevIN, RevINDenorm } from './revin';
 export { ZeroPad1D } from './zero-pad-1d';
 export { LayerNorm } from './layer-norm';
+export { BatchNorm } from './batch-norm';

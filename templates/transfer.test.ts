@@ -1,0 +1,102 @@
+/** Transfer templates: a PretrainedBackbone loads a trained model's weights and freezes what it says. */
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initNodeBackend } from '../runtime/backend/node';
+import { analyzeDocument } from '../runtime/graph/analyze';
+import { loadBackboneWeights } from '../runtime/graph/backbone';
+import { compileDocument } from '../runtime/graph/compile';
+import { formatIssue } from '../runtime/document/schema';
+import { readNamedWeights, registerNodeBackbones, saveModel } from '../runtime/io/model-dir';
+import { imageTaskData } from '../runtime/train/task-data';
+import { train } from '../runtime/train/trainer';
+import { demoShapes } from '../runtime/data/demo';
+import { preset } from '../tests/unit/helpers';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'heracles-backbone-'));
+const backbone = path.join(dir, 'tiny');
+
+beforeAll(async () => {
+  await initNodeBackend('wasm');
+  registerNodeBackbones();
+  const doc = preset('heracles-tiny');
+  const { model } = compileDocument(doc);
+  await saveModel(backbone, model, {
+    document: doc,
+    data: { task: 'classification', source: 'test', inputShape: [28, 28, 1], classNames: [...'0123456789'] },
+    run: { config: {}, history: [], stop: 'completed', seconds: 0, backend: 'wasm', startedAt: '' },
+  });
+  model.dispose();
+});
+
+const template = (over: Record<string, unknown> = {}) => {
+  const doc = preset('transfer-fashion-from-mnist');
+  Object.assign(doc.nodes[1].params, { path: backbone, ...over });
+  return doc;
+};
+
+describe('PretrainedBackbone', () => {
+  it('expands to the backbone up to its features and loads its weights', async () => {
+    const doc = template();
+    const a = analyzeDocument(doc);
+    expect(a.issues).toEqual([]);
+    expect(a.nodes.backbone.outputShapes).toEqual([[2, 2, 160]]);
+    const { model } = compileDocument(doc);
+    const copied = await loadBackboneWeights(model, doc, readNamedWeights);
+    const source = await readNamedWeights(backbone);
+    expect(copied).toBeGreaterThan(20);
+    const w = model.weights.find((v) => v.originalName === 'backbone/stage2/b0/mixer/spectral_weight');
+    expect(Array.from(w?.read().dataSync() ?? [])).toEqual(
+      Array.from(source.get('stage2/b0/mixer/spectral_weight')?.data ?? []),
+    );
+    model.dispose();
+  });
+
+  it('keeps frozen stages unchanged while training the rest', async () => {
+    const doc = template();
+    doc.nodes[3].params.classes = 6; // the demo shapes have 6 classes
+    doc.task = { kind: 'classification', inputShape: [28, 28, 1], classes: 6 };
+    const { model } = compileDocument(doc);
+    await loadBackboneWeights(model, doc, readNamedWeights);
+    const snap = () => new Map(model.weights.map((v) => [v.originalName, Array.from(v.read().dataSync())]));
+    const before = snap();
+    const shapes = demoShapes({ count: 64, size: 28, seed: 1 });
+    await train(model, imageTaskData(shapes), {
+      ...doc.training,
+      epochs: 1,
+      batchSize: 32,
+      learningRate: 1e-2,
+    });
+    const after = snap();
+    const changed = (prefix: string) =>
+      [...before.keys()]
+        .filter((k) => k.startsWith(prefix))
+        .some((k) => before.get(k)?.some((x, i) => x !== after.get(k)?.[i]));
+    expect(changed('backbone/stem/')).toBe(false);
+    expect(changed('backbone/stage1/')).toBe(false);
+    expect(changed('backbone/stage2/')).toBe(true);
+    expect(changed('head/')).toBe(true);
+    model.dispose();
+  });
+
+  it('reports a missing model, an unknown stage to freeze and a wrong input size clearly', async () => {
+    const lines = (doc: ReturnType<typeof template>) => analyzeDocument(doc).issues.map(formatIssue);
+    expect(lines(template({ path: path.join(dir, 'nope') }))).toEqual([
+      expect.stringMatching(/^backbone: cannot find a trained model at/),
+    ]);
+    expect(lines(template({ freeze: 'stem, stage9' }))).toEqual([
+      expect.stringMatching(/^backbone: freeze names "stage9", which the backbone does not have/),
+    ]);
+    const big = template();
+    big.task = { kind: 'classification', inputShape: [32, 32, 1], classes: 10 };
+    big.nodes[0].params.shape = [32, 32, 1];
+    const { model } = compileDocument(big);
+    await expect(loadBackboneWeights(model, big, readNamedWeights)).rejects.toThrow(
+      /spectral_weight" is \[\d+, \d+, \d+\] in the trained model but \[\d+, \d+, \d+\] here/,
+    );
+    model.dispose();
+    tf.disposeVariables();
+  });
+});
