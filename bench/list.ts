@@ -1,0 +1,18 @@
+/** The benchmarks, in report order. Each is `bench/<name>.ts`, runnable on its own with `npx tsx`. */
+export interface BenchmarkEntry {
+  name: string;
+  target: string;
+  /** Rough duration on the 2-core machine, for the orchestrator's timeout. */
+  expectSeconds: number;
+}
+
+export const BENCHMARKS: readonly BenchmarkEntry[] = [
+  { name: 'step-vs-pytorch', target: 'ours ≤ 2.0× PyTorch (2 threads)', expectSeconds: 60 },
+  {
+    name: 'ssm-vs-attention',
+    target: 'HartleySSM ≥ 10× cheaper than attention at 56², exponent ≤ 1.6',
+    expectSeconds: 90,
+  },
+  { name: 'hartley-vs-fft', target: 'ours ≥ 20× faster at every N', expectSeconds: 90 },
+  { name: 'wasm-vs-cpu', target: 'wasm ≥ 20× faster than cpu', expectSeconds: 90 },
+];

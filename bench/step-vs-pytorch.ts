@@ -1,0 +1,470 @@
+/**
+ * (a) One training step (forward + backward + AdamW update) of Heracles-tiny (28×28×1, batch 64): ours on
+ * Node wasm vs the same model in PyTorch on CPU (bench/pytorch/heracles_tiny.py, Debian python3-torch).
+ * Target: ours ≤ 2.0× PyTorch (2 threads). Then a kernel profile of our step: what stands between us and parity.
+ *
+ * Both sides run in one process tree and are measured in interleaved rounds (ours, PyTorch 2 threads,
+ * PyTorch 1 thread, repeated), so load from other processes on the machine hits both alike.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { initNodeBackend } from '../runtime/backend/node';
+import * as wasmKernels from '../runtime/backend/wasm-kernels';
+import { compileDocument } from '../runtime/graph/compile';
+import { TINY, tinyDocument } from './model';
+import { dispatchOverheadUs, profileKernels } from './profile';
+import type { KernelRow } from './profile';
+import {
+  BENCH_DIR,
+  PYTHON,
+  ROOT,
+  fmt,
+  fmtRatio,
+  isMain,
+  log,
+  probeTorch,
+  runStandalone,
+  summarize,
+  timeIt,
+  type BenchResult,
+  type Timing,
+} from './util';
+
+const BATCH = 64;
+const LR = 1e-3;
+const WEIGHT_DECAY = 0.05;
+/** Rounds of (1 step of ours, TORCH_PER_ROUND PyTorch steps at 2 threads, the same at 1 thread). */
+const ROUNDS = 8;
+const TORCH_PER_ROUND = 2;
+const TARGET = 2.0;
+
+/** A line-oriented JSON conversation with bench/pytorch/heracles_tiny.py. */
+class TorchTwin {
+  private readonly proc: ChildProcessWithoutNullStreams;
+  private readonly lines: AsyncIterator<string>;
+  private stderr = '';
+
+  constructor() {
+    this.proc = spawn(
+      PYTHON,
+      [path.join(BENCH_DIR, 'pytorch', 'heracles_tiny.py'), '--batch', String(BATCH)],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    this.proc.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.lines = createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
+  }
+
+  async ask<T>(cmd: Record<string, unknown>): Promise<T> {
+    this.proc.stdin.write(JSON.stringify(cmd) + '\n');
+    const next = await this.lines.next();
+    if (next.done)
+      throw new Error(`the PyTorch twin exited: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    return JSON.parse(next.value) as T;
+  }
+
+  close(): void {
+    try {
+      this.proc.stdin.write(JSON.stringify({ cmd: 'quit' }) + '\n');
+      this.proc.stdin.end();
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** `file:line` of the first line of a project file containing `needle` (line numbers move as files change). */
+function where(file: string, needle: string): string {
+  try {
+    const lines = readFileSync(path.join(ROOT, file), 'utf8').split('\n');
+    const i = lines.findIndex((l) => l.includes(needle));
+    return i >= 0 ? `\`${file}\` line ${i + 1}` : `\`${file}\``;
+  } catch {
+    return `\`${file}\``;
+  }
+}
+
+/** What each kernel that tends to top the profile is, and what would make it cheaper. */
+const kernelNotes = (): Record<string, string> => ({
+  Conv2DBackpropInput: `tfjs-backend-wasm 4.22 implements Conv2DBackpropInput (the input gradient of every Conv2D: stem convs 1–3 and the three Downsample convs) as a plain C++ loop without XNNPACK or SIMD. Fix: register a replacement in \`runtime/backend/wasm-kernels.ts\` that runs the backend's XNNPACK \`Conv2D\` on dy (phase-decomposed or dilated by the stride) with the filter rotated 180° and its channel axes swapped.`,
+  BatchMatMul: `Plain 2-D products (\`linear()\` and the spectral transforms) take XNNPACK; products with a batch axis (attention scores and weighted sums, [B, heads, N, d]) fall back to the wasm backend's naive loop.`,
+  Tile: `Comes from tfjs-core's FusedBatchNorm gradient, which tiles 1/√var (and the scale) to the full input shape: i.e. from \`tf.layers.batchNormalization\` at ${where('blocks/conv-stem.ts', 'tf.layers.batchNormalization')} (and in the BatchNorm block, ${where('blocks/batch-norm.ts', 'tf.layers.batchNormalization')}). The wasm Tile kernel is a generic index loop. Fix: a project BatchNorm layer that broadcasts (moments over [0,1,2], \`(x − mean)·rsqrt(var + eps)·γ + β\`, moving averages updated outside the gradient) — the fix \`runtime/layers/layer-norm.ts\` already applied to LayerNorm. Measured below.`,
+  SplitV: `Last-axis \`tf.split\` on wasm is a JS loop that copies one innermost row per \`subarray().set()\` (12,544 copies per half for [64,14,14,32]). Sources: \`splitChannels\` (${where('runtime/layers/ops.ts', 'export function splitChannels')}, HeraclesMixer), the gradient of the last-axis \`tf.concat\` in \`interleaveChannels\` (${where('runtime/layers/ops.ts', 'tf.concat([a, b], -1)')}), and the kv splits (${where('runtime/layers/self-attention.ts', 'tf.split(kv')}, ${where('runtime/layers/class-attention.ts', 'tf.split(')}). Fix: keep the halves on a LEADING axis — split as \`reshape(x, [-1, 2, C/2])\` → \`transpose([1,0,2])\` → contiguous slices (one memcpy each), interleave as a concat of \`[1,N,C/2]\` views on axis 0 → \`transpose([1,2,0])\` → reshape.`,
+  Concat: `Last-axis \`tf.concat\` on wasm is the same row-by-row JS copy loop as SplitV: \`interleaveChannels\` (${where('runtime/layers/ops.ts', 'tf.concat([a, b], -1)')}) and the gradients of the channel splits. See SplitV for the fix.`,
+  Slice: `Non-contiguous 4-D Slice on wasm is a JS loop (one \`subarray().set()\` per innermost row); here it is mostly the gradient of the ZeroPadding2D layers in front of every conv (\`torchConv2d\`, ${where('blocks/common.ts', 'export function torchConv2d')}). Explicit conv padding instead of a separate pad layer would remove both the Pad and its Slice gradient.`,
+  DepthwiseConv2dNativeBackpropFilter: `The project kernel (\`runtime/backend/wasm-kernels.ts\`) runs ONE XNNPACK depthwise conv whose filter is the whole OH×OW gradient map (B·C channels); XNNPACK's depthwise microkernels are built for small filters. Alternative worth measuring: for each of the 9 taps, the shifted view of the padded x (for stride 1 a contiguous-row slice of x viewed as [B, Hp, Wp·C]) times dy, reduced over rows by one GEMM with a ones row (see the Sum measurement below).`,
+  Sum: `Bias gradients and the broadcast gradients of LayerNorm/BN: reductions over the leading axes, for which wasm's Sum first transposes the reduced axes to the end. Measured below.`,
+  Erf: `Exact GELU (erf) in the FFNs and class attention.`,
+  Exp: `Softmax and the exact-GELU gradient (exp(−x²/2)).`,
+  Multiply: `Element-wise products: LayerNorm/GELU forward and backward, and ~3 per parameter tensor in the optimizer update.`,
+  Identity: `Tensor copies made by tfjs's backward pass (pass-through gradients; almost none in the forward or the update) — cheap one by one, many of them.`,
+  Add: `Residual adds, biases, gradient accumulation and the optimizer update.`,
+});
+
+interface TorchInfo {
+  params: number;
+  torch: string;
+  threads: number;
+  blas: string;
+}
+interface TorchTimes {
+  times_ms: number[];
+  loss: number;
+}
+
+/** Median ms of `f` (which returns a tensor to read back and dispose). */
+async function ms(f: () => tf.Tensor, reps = 15): Promise<number> {
+  const t = await timeIt(
+    () => {
+      const y = f();
+      y.dataSync();
+      y.dispose();
+    },
+    { warmup: 3, reps },
+  );
+  return t.median;
+}
+
+/**
+ * Measured alternatives for two hot spots of the step (micro-benchmarks on the shapes the model uses).
+ * 1. BatchNorm (stem): tf.layers.batchNormalization (its gradient tiles the statistics) vs the same math
+ *    with broadcasting, forward + backward on [64,14,14,16].
+ * 2. Bias-gradient reductions: tf.sum over the leading axes vs a product with a ones row (XNNPACK GEMM).
+ * 3. GEMM throughput on one core, ours vs PyTorch (filled in by the caller).
+ */
+async function cheapWins(): Promise<{
+  rows: (string | number)[][];
+  bn: [number, number];
+  sum: [number, number];
+}> {
+  const x = tf.variable(tf.randomNormal([BATCH, 14, 14, 16], 0, 1, 'float32', 7), true, 'whatif_x');
+  const r = tf.randomNormal([BATCH, 14, 14, 16], 0, 1, 'float32', 8);
+  const bn = tf.layers.batchNormalization({ axis: -1, name: 'whatif_bn' });
+  bn.apply(x, { training: true });
+  const bnVars = bn.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const gamma = tf.variable(tf.ones([16]), true, 'whatif_g');
+  const beta = tf.variable(tf.zeros([16]), true, 'whatif_b');
+  const broadcastBn = (t: tf.Tensor) => {
+    const { mean, variance } = tf.moments(t, [0, 1, 2], true);
+    return tf.add(tf.mul(tf.mul(tf.sub(t, mean), tf.rsqrt(tf.add(variance, 1e-3))), gamma), beta);
+  };
+  const grad = (f: () => tf.Tensor, vs: tf.Variable[]) => () => {
+    const g = tf.variableGrads(() => tf.sum(tf.mul(f(), r)), vs);
+    g.value.dispose();
+    const [first, ...rest] = Object.values(g.grads);
+    tf.dispose(rest);
+    return first;
+  };
+  const bnLayers = await ms(grad(() => bn.apply(x, { training: true }) as tf.Tensor, [x, ...bnVars]));
+  const bnBroadcast = await ms(grad(() => broadcastBn(x), [x, gamma, beta]));
+  const big = tf.randomNormal([12544, 128], 0, 1, 'float32', 9);
+  const ones = tf.ones([1, 12544]);
+  const sumAxis0 = await ms(() => tf.sum(big, 0));
+  const sumOnes = await ms(() => tf.matMul(ones, big));
+  tf.dispose([x, r, gamma, beta, big, ones]);
+  bn.dispose();
+  return {
+    bn: [bnLayers, bnBroadcast] as [number, number],
+    sum: [sumAxis0, sumOnes] as [number, number],
+    rows: [
+      [
+        'BatchNorm fwd+bwd on [64,14,14,16] (×3 in the stem)',
+        `tf.layers.batchNormalization: ${fmt(bnLayers)} ms`,
+        `broadcasting BN (moments + mul/add): ${fmt(bnBroadcast)} ms`,
+        fmtRatio(bnLayers / bnBroadcast),
+      ],
+      [
+        'bias-gradient reduction of [12544,128] over rows (stage-1 fc1 bias)',
+        `tf.sum(x, 0): ${fmt(sumAxis0, 2)} ms`,
+        `tf.matMul(ones[1,12544], x): ${fmt(sumOnes, 2)} ms`,
+        fmtRatio(sumAxis0 / sumOnes),
+      ],
+    ],
+  };
+}
+
+export async function run(): Promise<BenchResult> {
+  const t0 = performance.now();
+  await initNodeBackend('wasm');
+  const { model } = compileDocument(tinyDocument(TINY, 1));
+  const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const trainable = vars.reduce((s, v) => s + v.size, 0);
+  const total = model.countParams();
+
+  // AdamW stand-in: runtime/ has no AdamW yet, so tf.train.adam plus a decoupled weight decay
+  // (p ← p·(1 − lr·wd) before the Adam update), which is what torch.optim.AdamW does.
+  const adam = tf.train.adam(LR, 0.9, 0.999, 1e-8);
+  const x = tf.randomNormal([BATCH, 28, 28, 1], 0, 1, 'float32', 1);
+  const y = tf.oneHot(tf.randomUniform([BATCH], 0, 10, 'int32', 2), 10);
+  const lossFn = () =>
+    tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
+  const decay = () =>
+    tf.tidy(() => {
+      for (const v of vars) v.assign(tf.mul(v, 1 - LR * WEIGHT_DECAY));
+    });
+  const step = (): number => {
+    const { value, grads } = tf.variableGrads(lossFn, vars);
+    decay();
+    adam.applyGradients(grads as Parameters<typeof adam.applyGradients>[0]);
+    tf.dispose(grads);
+    const loss = value.dataSync()[0];
+    value.dispose();
+    return loss;
+  };
+  const timeStep = (): number => {
+    const s = performance.now();
+    step();
+    return performance.now() - s;
+  };
+
+  const probe = probeTorch();
+  let twin: TorchTwin | undefined;
+  let torchInfo: TorchInfo | undefined;
+  let torchError: string | undefined = probe.ok ? undefined : probe.reason;
+  if (probe.ok) {
+    try {
+      twin = new TorchTwin();
+      torchInfo = await twin.ask<TorchInfo>({ cmd: 'info' });
+    } catch (e) {
+      torchError = `the PyTorch twin failed: ${(e as Error).message}`;
+      twin?.close();
+      twin = undefined;
+    }
+  }
+
+  log('step-vs-pytorch: warm-up');
+  for (let i = 0; i < 3; i++) step();
+  if (twin) await twin.ask<TorchTimes>({ cmd: 'time', steps: 4, threads: 2 });
+
+  const ours: number[] = [];
+  const torch2: number[] = [];
+  const torch1: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    ours.push(timeStep());
+    if (twin) {
+      try {
+        torch2.push(
+          ...(await twin.ask<TorchTimes>({ cmd: 'time', steps: TORCH_PER_ROUND, threads: 2 })).times_ms,
+        );
+        torch1.push(
+          ...(await twin.ask<TorchTimes>({ cmd: 'time', steps: TORCH_PER_ROUND, threads: 1 })).times_ms,
+        );
+      } catch (e) {
+        torchError = `the PyTorch twin failed: ${(e as Error).message}`;
+        twin.close();
+        twin = undefined;
+      }
+    }
+    log(
+      `round ${r + 1}: ours ${fmt(ours[ours.length - 1])} ms, torch2 ${fmt(torch2[torch2.length - 1] ?? NaN)} ms`,
+    );
+  }
+  // PyTorch's forward alone and one-core GEMM throughput, for the split below.
+  const torchFwd: number[] = [];
+  let torchGemm: number[] = [];
+  if (twin) {
+    try {
+      await twin.ask<TorchTimes>({ cmd: 'forward', steps: 3, threads: 1 });
+      torchFwd.push(...(await twin.ask<TorchTimes>({ cmd: 'forward', steps: 7, threads: 1 })).times_ms);
+      torchGemm = (await twin.ask<TorchTimes>({ cmd: 'gemm', m: 1024, k: 128, n: 512, reps: 20, threads: 1 }))
+        .times_ms;
+    } catch (e) {
+      torchError = `the PyTorch twin failed: ${(e as Error).message}`;
+    }
+  }
+  twin?.close();
+
+  // Where our step goes: forward, forward + backward, update.
+  const fwd: number[] = [];
+  const fb: number[] = [];
+  const upd: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    let s = performance.now();
+    tf.tidy(() => lossFn().dataSync());
+    fwd.push(performance.now() - s);
+    s = performance.now();
+    const g = tf.variableGrads(lossFn, vars);
+    g.value.dataSync();
+    fb.push(performance.now() - s);
+    s = performance.now();
+    decay();
+    adam.applyGradients(g.grads as Parameters<typeof adam.applyGradients>[0]);
+    tf.dispose(g.grads);
+    g.value.dispose();
+    tf.tidy(() => tf.sum(vars[0]).dataSync());
+    upd.push(performance.now() - s);
+  }
+
+  log('step-vs-pytorch: profiling');
+  const prof = await profileKernels(() => void step());
+  const perKernelUs = dispatchOverheadUs();
+  log('step-vs-pytorch: measured alternatives');
+  const wins = await cheapWins();
+  const ga = tf.randomNormal([1024, 128], 0, 1, 'float32', 10);
+  const gb = tf.randomNormal([128, 512], 0, 1, 'float32', 11);
+  const oursGemm = await ms(() => tf.matMul(ga, gb), 20);
+  tf.dispose([ga, gb]);
+  const gemmMacs = 1024 * 128 * 512;
+  const torchGemmMs = torchGemm.length ? summarize(torchGemm).median : NaN;
+  const torchFwdMs = torchFwd.length ? summarize(torchFwd).median : NaN;
+  const wasmThreads = getThreadsCount();
+  const mt = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+
+  const o = summarize(ours);
+  const t2: Timing | undefined = torch2.length ? summarize(torch2) : undefined;
+  const t1: Timing | undefined = torch1.length ? summarize(torch1) : undefined;
+  const ratio2 = t2 ? o.median / t2.median : NaN;
+  const ratio1 = t1 ? o.median / t1.median : NaN;
+  // Judged against PyTorch at 2 threads, unless 1 thread measured faster: on a loaded 2-core machine
+  // OpenMP's spin-waiting threads can make the 2-thread step several times slower, and that must not
+  // flatter us. So the baseline is the faster of the two, never the slower.
+  const baseline = t2 && t1 && t1.median < t2.median ? t1 : t2;
+  const ratio = baseline ? o.median / baseline.median : NaN;
+  const notMeasured = `not measured: ${torchError ?? 'unknown reason'}`;
+  const row = (label: string, t: Timing | undefined, r: number) =>
+    t
+      ? [label, fmt(t.median), fmt(t.min), fmt(t.max), t.times.length, fmtRatio(r)]
+      : [label, notMeasured, '', '', '', ''];
+
+  const top = prof.byName.slice(0, 14);
+  const pct = (k: KernelRow) => `${((100 * k.ms) / prof.kernelMs).toFixed(1)}%`;
+  const notes: string[] = [
+    `Model: the document built in \`bench/model.ts\` — Input [28,28,1] → ConvStem(dim 32, width 16, stride 2) → Stage(32, depth 1, ssm) → Stage(64, depth 1, downsample, ssm) → Stage(128, depth 2, downsample, attention, 4 heads) → Stage(160, depth 1, downsample, attention, 5 heads) → ClassAttention(5 heads) → ClassifierHead(10); MLP ratio 4 everywhere, transform dht2d. Token grids 14² → 7² → 4² → 2². **${trainable.toLocaleString('en-US')} trainable parameters** (${total.toLocaleString('en-US')} with the BatchNorm moving statistics); the PyTorch twin has ${torchInfo ? torchInfo.params.toLocaleString('en-US') : '—'}.`,
+    `Optimizer: runtime/ has no AdamW yet, so ours is \`tf.train.adam\` (β 0.9/0.999, ε 1e-8) plus a decoupled weight decay step p ← p·(1 − lr·wd) — what \`torch.optim.AdamW(lr=1e-3, weight_decay=0.05)\` does. Loss: softmax cross-entropy on random inputs and labels (same on both sides).`,
+    `PyTorch: ${torchInfo ? `${torchInfo.torch}, BLAS ${torchInfo.blas}` : notMeasured}. Ours: tfjs wasm backend, SIMD ${simd ? 'on' : 'off'}, ${wasmThreads} thread (WASM_HAS_MULTITHREAD_SUPPORT = ${mt}).`,
+    `Rounds: ${ROUNDS} × (1 step of ours, ${TORCH_PER_ROUND} PyTorch steps at 2 threads, ${TORCH_PER_ROUND} at 1 thread), interleaved so that load from other processes hits both sides alike, after 3 + 4 warm-up steps; medians. The judged ratio is against PyTorch at 2 threads as the target says — unless PyTorch at 1 thread measured faster in this run (OpenMP threads spin-wait and stall when another process holds one of the two cores), in which case the faster figure is used, never the slower. This run: ${baseline === t1 ? 'the 1-thread figure was faster and is the baseline' : 'the 2-thread figure is the baseline'}. The reference figure in docs/platform.md for this model is 96–122 ms per step at 2 threads on an idle machine.`,
+  ];
+
+  const fwdMs = summarize(fwd).median;
+  const fbMs = summarize(fb).median;
+  const updMs = summarize(upd).median;
+  const kms = (name: string) => prof.byName.find((k) => k.name === name)?.ms ?? 0;
+  const oursGmacs = gemmMacs / oursGemm / 1e6;
+  const torchGmacs = gemmMacs / torchGemmMs / 1e6;
+  const replaced = (wasmKernels as Record<string, unknown>).WASM_REPLACED_KERNEL_NAMES as
+    string[] | undefined;
+  const bnSaving = 3 * (wins.bn[0] - wins.bn[1]);
+  const analysis: string[] = [
+    `**Per-core arithmetic.** A plain 1024×128×512 matmul takes ${fmt(oursGemm, 2)} ms in ours (XNNPACK, wasm SIMD128: ${fmt(oursGmacs)} GMAC/s) and ${fmt(torchGemmMs, 2)} ms in PyTorch on one thread (OpenBLAS, AVX2 + FMA: ${fmt(torchGmacs)} GMAC/s) — ${fmtRatio(oursGemm / torchGemmMs)}. wasm SIMD is 128 bits wide and has no fused multiply-add (relaxed SIMD is not used by tfjs 4.22), so even the best-case kernels of ours run at a fraction of native speed. This alone puts parity out of reach for the matmul/conv share of the step.`,
+    `**Threads.** tfjs-backend-wasm never uses threads in Node: its \`WASM_HAS_MULTITHREAD_SUPPORT\` flag returns false when \`IS_NODE\` (tfjs issue #3830), so the single-thread SIMD binary is loaded and \`setThreadsCount\` has no effect (getThreadsCount() = ${wasmThreads}). Forcing the flag makes the threaded-SIMD build fail to start (\`ERR_WORKER_PATH\`: its pthread workers are created from a \`blob:\` URL, which Node's \`worker_threads\` rejects). PyTorch uses both cores. A working threaded build would help only the XNNPACK kernels, at most ~2× on 2 cores.`,
+    `**Forward vs backward.** Ours: forward ${fmt(fwdMs)} ms, forward + backward ${fmt(fbMs)} ms, AdamW update ${fmt(updMs)} ms — the backward pass costs ${fmt((fbMs - fwdMs) / fwdMs)}× the forward (≈ 2× is the norm; PyTorch's backward + update is ${t1 ? fmt((t1.median - torchFwdMs) / torchFwdMs) : '—'}× its forward). PyTorch (1 thread): forward ${fmt(torchFwdMs)} ms, whole step ${t1 ? fmt(t1.median) : '—'} ms. Forward alone, ours is ${fmtRatio(fwdMs / torchFwdMs)} PyTorch; backward + update, ${t1 ? fmtRatio((o.median - fwdMs) / (t1.median - torchFwdMs)) : '—'}. So most of the gap is in the gradient kernels — which is where wasm is weakest: several have no XNNPACK path (see the kernels below).`,
+    `**Kernel dispatch.** ${prof.kernels} kernels per step at ~${fmt(perKernelUs)} µs each for a tiny kernel → ~${fmt((prof.kernels * perKernelUs) / 1000)} ms (${((100 * prof.kernels * perKernelUs) / 1000 / o.median).toFixed(0)}% of the step). About half are the optimizer's per-tensor element-wise ops (tfjs Adam runs ~12 kernels per parameter tensor, ${vars.length} tensors); a fused update would save little in absolute terms.`,
+    `**Layout.** Convs and 2-D matmuls are channels-last, XNNPACK's native layout, so no conversions. The spectral transforms cost three Transposes each (a measured choice, \`runtime/spectral/transform.ts\`); Transpose is ${fmt(kms('Transpose'))} ms per step in total — layout is not the problem.`,
+    `**Top kernels** (one profiled step: ${fmt(prof.kernelMs)} ms of kernel time):`,
+  ];
+  for (const k of top.slice(0, 8)) {
+    const notesByKernel = kernelNotes();
+    let why = notesByKernel[k.name];
+    if (!why) continue;
+    if (k.name === 'Conv2DBackpropInput' && replaced?.includes('Conv2DBackpropInput'))
+      why = `wasm's own kernel is a plain C++ loop; the project already replaces it (\`runtime/backend/wasm-kernels.ts\`, phase decomposition into one stride-1 XNNPACK Conv2D). It still costs ${fmtRatio(k.ms / kms('FusedConv2D'))} the forward convs (FusedConv2D ${fmt(kms('FusedConv2D'))} ms): on the 4×4 and 2×2 grids of the Downsample convs into stages 3–4 the phase conv computes ⌈3/2⌉² = 4 taps per phase instead of 9/4 and mostly padded border rows (e.g. dy [64,2,2,160] → dx [64,6,6,128]: 189M MACs done for 47M useful). For tiny grids a direct col2im formulation — one XNNPACK GEMM dy[B·OH·OW, Co] × Wᵀ[Co, 9·Ci] followed by a 9-tap scatter-add — would do only the useful work.`;
+    if (k.name === 'BatchMatMul') {
+      const batched = prof.byShape
+        .filter((r) => r.name === 'BatchMatMul' && /^\[\[\d+,\d+,\d+,\d+\]/.test(r.shapes))
+        .reduce((acc, r) => acc + r.ms, 0);
+      why = `${fmt(batched)} ms of it are batched products (attention's [B, heads, N, d] scores and weighted sums), which wasm runs in its naive loop${replaced?.includes('BatchMatMul') ? " (the project's BatchMatMul wrapper only helps when b has no batch)" : ''}; the rest are the 2-D products of the linears, transforms and their gradients${replaced?.includes('BatchMatMul') ? ', which the wrapper routes to XNNPACK (transposed operands materialised first)' : ''}. Their speed is bounded by the per-core GEMM rate above — ~${fmtRatio(oursGemm / torchGemmMs)} slower than OpenBLAS — and small inner sizes (K = 32 in stage 1) run below even that.`;
+    }
+    if (k.name === 'Conv2DBackpropFilter')
+      why = `Project kernel (conv of the transposed input with the transposed dy). ${fmtRatio(k.ms / kms('FusedConv2D'))} the forward convs' time.`;
+    if (k.name === 'DepthwiseConv2dNativeBackpropFilter')
+      why = `${notesByKernel[k.name]} Here: ${fmtRatio(k.ms / Math.max(kms('DepthwiseConv2dNative'), 1e-9))} the forward depthwise convs (${fmt(kms('DepthwiseConv2dNative'))} ms).`;
+    analysis.push(`- \`${k.name}\` — ${fmt(k.ms)} ms (${pct(k)}, ${k.calls} calls). ${why}`);
+  }
+  analysis.push(
+    `**Cheap wins, measured** (table above): (1) replacing \`tf.layers.batchNormalization\` at ${where('blocks/conv-stem.ts', 'tf.layers.batchNormalization')} (the stem's three BNs; the BatchNorm block, ${where('blocks/batch-norm.ts', 'tf.layers.batchNormalization')}, has the same gradient) with a small project layer in \`runtime/layers/\` that computes training-mode BN by broadcasting (\`tf.moments(x, [0,1,2])\`, \`(x − μ)·rsqrt(σ² + ε)·γ + β\`, moving averages updated outside the gradient) removes the Tile kernels and cuts each BN's forward + backward from ${fmt(wins.bn[0])} to ${fmt(wins.bn[1])} ms: ~${fmt(bnSaving)} ms per step for the three stem BNs. (2) Reductions over leading axes (every bias gradient, and the broadcast gradients of LayerNorm/BN) run wasm's Sum, which transposes the reduced axes to the end first: ${fmt(wins.sum[0], 2)} ms for a [12544,128] column sum vs ${fmt(wins.sum[1], 2)} ms as a ones-row GEMM. A \`Sum\` wrapper in \`runtime/backend/wasm-kernels.ts\` (next to the BatchMatMul one: when the reduced axes are a leading block, Reshape to [1, R, C] and run BatchMatMul with a ones [1, 1, R]) would take most of the ${fmt(kms('Sum'))} ms of Sum per step.`,
+    `**Bottom line.** If every gradient kernel ran at forward efficiency (backward ≈ 2× forward), our step would be ≈ 3 × ${fmt(fwdMs)} + ${fmt(updMs)} ≈ ${fmt(3 * fwdMs + updMs)} ms — still ${baseline ? fmtRatio((3 * fwdMs + updMs) / baseline.median) : '—'} PyTorch, because the forward itself is ${fmtRatio(fwdMs / torchFwdMs)} PyTorch's on one core (SIMD128 without FMA vs AVX2 + FMA) and PyTorch has a second core. Parity within 2× therefore needs, besides the gradient kernels at XNNPACK speed (depthwise filter gradient, conv input gradient on small grids, BatchNorm, Sum), threads in Node (a patched loader for the threaded-SIMD build) or a native backend.`,
+  );
+
+  const verdict = baseline ? ratio <= TARGET : null;
+  return {
+    name: 'step-vs-pytorch',
+    title: 'Training step: ours (wasm) vs PyTorch (CPU)',
+    date: new Date().toISOString(),
+    description: `One training step (forward + backward + AdamW update) of Heracles-tiny, 28×28×1 input, batch ${BATCH}: ours on the tfjs wasm backend in Node vs a faithful PyTorch twin (\`bench/pytorch/heracles_tiny.py\`) on CPU, measured side by side in one run (interleaved rounds, median).`,
+    target: `ours ≤ ${TARGET.toFixed(1)}× PyTorch (2 threads)`,
+    headline: baseline
+      ? `${fmtRatio(ratio)} PyTorch (${fmt(o.median)} vs ${fmt(baseline.median)} ms/step, PyTorch at ${baseline === t1 ? 1 : 2} thread${baseline === t1 ? '' : 's'})`
+      : notMeasured,
+    pass: verdict,
+    tables: [
+      {
+        caption: 'ms per training step, batch 64',
+        headers: ['implementation', 'median', 'min', 'max', 'steps', 'ours ÷ this'],
+        rows: [
+          row('ours: tfjs 4.22 wasm (SIMD, 1 thread)', o, 1),
+          row('PyTorch CPU, 2 threads (target baseline)', t2, ratio2),
+          row('PyTorch CPU, 1 thread', t1, ratio1),
+        ],
+      },
+      {
+        caption: 'where the time goes (ms, medians)',
+        headers: ['part', 'ours', 'PyTorch (1 thread)', 'ours ÷ PyTorch'],
+        rows: [
+          ['forward (+ loss)', fmt(fwdMs), fmt(torchFwdMs), fmtRatio(fwdMs / torchFwdMs)],
+          ['forward + backward', fmt(fbMs), '', ''],
+          ['AdamW update', fmt(updMs), '', ''],
+          [
+            'backward + update (step − forward)',
+            fmt(o.median - fwdMs),
+            t1 ? fmt(t1.median - torchFwdMs) : '—',
+            t1 ? fmtRatio((o.median - fwdMs) / (t1.median - torchFwdMs)) : '—',
+          ],
+          [
+            'GEMM 1024×128×512 (one core)',
+            `${fmt(oursGemm, 2)} (${fmt(oursGmacs)} GMAC/s)`,
+            `${fmt(torchGemmMs, 2)} (${fmt(torchGmacs)} GMAC/s)`,
+            fmtRatio(oursGemm / torchGemmMs),
+          ],
+        ],
+      },
+      {
+        caption: 'measured alternatives for two hot spots (what each would save)',
+        headers: ['hot spot', 'now', 'alternative', 'speed-up'],
+        rows: wins.rows,
+      },
+      {
+        caption: 'top kernels of one step (tf.profile, aggregated by kernel name)',
+        headers: ['kernel', 'ms', 'share', 'calls'],
+        rows: top.map((k) => [k.name, fmt(k.ms), pct(k), k.calls]),
+      },
+      {
+        caption: 'top kernel calls by shape',
+        headers: ['kernel', 'input → output shapes', 'ms', 'calls'],
+        rows: prof.byShape.slice(0, 12).map((k) => [k.name, `\`${k.shapes}\``, fmt(k.ms), k.calls]),
+      },
+    ],
+    notes: [...notes, ...analysis],
+    data: {
+      trainable,
+      total,
+      torchInfo,
+      torchError,
+      ours,
+      torch2,
+      torch1,
+      fwd,
+      fb,
+      upd,
+      kernels: prof.kernels,
+      kernelMs: prof.kernelMs,
+      byName: prof.byName,
+      byShape: prof.byShape.slice(0, 40),
+      perKernelUs,
+      wasmThreads,
+      torchFwd,
+      torchGemm,
+      oursGemm,
+      wins,
+    },
+    seconds: Math.round((performance.now() - t0) / 1000),
+  };
+}
+
+if (isMain(import.meta.url)) await runStandalone(run);
