@@ -60,18 +60,18 @@ async function epochsFor(
 ): Promise<{ epochs: number; stepMs: number }> {
   const { model } = compileDocument(doc);
   const bs = doc.training.batchSize;
-  const probe = await train(
+  const stamps: number[] = [];
+  await train(
     model,
-    { ...data, size: (s) => (s === 'train' ? Math.min(data.size('train'), 6 * bs) : 0) },
-    {
-      ...doc.training,
-      epochs: 1,
-      validate: false,
-    },
+    { ...data, size: (s) => (s === 'train' ? Math.min(data.size('train'), 10 * bs) : 0) },
+    { ...doc.training, epochs: 1, validate: false },
+    { onBatch: () => void stamps.push(performance.now()) },
   );
   model.dispose();
-  const stepMs = (probe.seconds * 1000) / 6;
-  const epochMs = (data.size('train') / bs) * stepMs * 1.05 + 2000;
+  // Steps after the first two (which include one-time kernel set-up).
+  const gaps = stamps.slice(2).map((t, i) => t - stamps[i + 1]);
+  const stepMs = gaps.sort((a, b) => a - b)[gaps.length >> 1];
+  const epochMs = (data.size('train') / bs) * stepMs + (data.size('val') / bs) * stepMs * 0.3;
   return { epochs: Math.max(1, Math.floor((minutes * 60_000) / epochMs)), stepMs };
 }
 
