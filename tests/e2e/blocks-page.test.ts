@@ -14,7 +14,7 @@ describe('blocks page', () => {
   });
 
   it('lists every registered block, filters by search, and logs no errors', async () => {
-    const { page, errors, context } = await openPage(browser, '/');
+    const { page, errors, context } = await openPage(browser, '/blocks');
 
     // The studio renders client-side: wait for it rather than for the load event.
     await page.getByRole('heading', { level: 1, name: 'Blocks' }).waitFor();

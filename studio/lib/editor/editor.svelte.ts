@@ -1,0 +1,272 @@
+/**
+ * The editor's state as a rune class: the document (immutable, replaced by each command), its analysis
+ * (derived, so computed once per change), the command history, the selection and the status line.
+ * Everything that changes the document goes through `run`, so undo, autosave and the analysis follow.
+ */
+import { getBlock } from '$blocks';
+import type { ParamValue } from '$blocks';
+import {
+  CommandError,
+  copySelection,
+  describe,
+  freshId,
+  History,
+  idStem,
+  newEdgeId,
+  preparePaste,
+  type Clipboard,
+  type Command,
+  type Position,
+} from '$runtime/editor/commands';
+import { canConnect, type ConnectCheck } from '$runtime/editor/connect';
+import { analyzeDocument, type GraphAnalysis } from '$runtime/graph/analyze';
+import { formatIssue, type HeraclesDocument } from '$runtime/document/schema';
+import { loadDocument } from '$runtime/document/load';
+import { saveAutosave } from './autosave';
+import { idSet, issuesBy } from './flow';
+
+export type Status = { kind: 'info' | 'error'; text: string };
+
+/** A new model: an Input and an Output for 28×28×1 images in 10 classes, defaults filled in. */
+export function newDocument(): HeraclesDocument {
+  const r = loadDocument({
+    schemaVersion: 1,
+    metadata: { name: 'Untitled model' },
+    task: { kind: 'classification', inputShape: [28, 28, 1], classes: 10 },
+    nodes: [
+      { id: 'input', type: 'Input', params: { shape: [28, 28, 1] }, position: { x: 0, y: 0 } },
+      { id: 'output', type: 'Output', params: {}, position: { x: 0, y: 560 } },
+    ],
+    edges: [],
+  });
+  if (!r.ok) throw new Error(r.issues.map(formatIssue).join('; '));
+  return r.doc;
+}
+
+function safeAnalyze(doc: HeraclesDocument): GraphAnalysis {
+  try {
+    return analyzeDocument(doc);
+  } catch (e) {
+    return {
+      issues: [
+        {
+          where: { kind: 'path', path: '$' },
+          code: 'internal',
+          message: `the analysis failed: ${e instanceof Error ? e.message : String(e)}`,
+        },
+      ],
+      nodes: {},
+      edgeShapes: {},
+      order: [],
+      totals: { params: 0, macs: 0 },
+    };
+  }
+}
+
+export class EditorState {
+  doc = $state.raw<HeraclesDocument>(newDocument());
+  /** Recomputed lazily, once per new document. */
+  analysis = $derived(safeAnalyze(this.doc));
+  issuesByNode = $derived(issuesBy(this.analysis.issues, 'node'));
+  issuesByEdge = $derived(issuesBy(this.analysis.issues, 'edge'));
+  canUndo = $state(false);
+  canRedo = $state(false);
+  undoLabel = $state<string | undefined>();
+  redoLabel = $state<string | undefined>();
+  selectedNodes = $state.raw<string[]>([]);
+  selectedEdges = $state.raw<string[]>([]);
+  /** A selection the editor wants the canvas to show (after add, paste, select all). */
+  selectRequest = $state.raw<string[] | null>(null);
+  status = $state.raw<Status | null>(null);
+  /** Bumped on every change; `savedRevision` catches up when the autosave is written. */
+  revision = $state(0);
+  savedRevision = $state(-1);
+
+  #history = new History(this.doc);
+  #clipboard: Clipboard | null = null;
+  #saving: Promise<void> = Promise.resolve();
+  /** False until the first document is in place (autosave must not overwrite the stored one before). */
+  autosave = false;
+
+  #changed(): void {
+    this.doc = this.#history.doc;
+    this.canUndo = this.#history.canUndo;
+    this.canRedo = this.#history.canRedo;
+    this.undoLabel = this.#history.undoLabel;
+    this.redoLabel = this.#history.redoLabel;
+    const known = idSet(this.doc.nodes);
+    if (this.selectedNodes.some((id) => !known.has(id)))
+      this.selectedNodes = this.selectedNodes.filter((id) => known.has(id));
+    this.revision++;
+    if (this.autosave) this.#save();
+  }
+
+  #save(): void {
+    const doc = this.doc;
+    const rev = this.revision;
+    this.#saving = this.#saving
+      .then(() => saveAutosave(doc))
+      .then(
+        () => {
+          if (rev > this.savedRevision) this.savedRevision = rev;
+        },
+        (e) => this.say('error', `Autosave failed: ${e instanceof Error ? e.message : String(e)}`),
+      );
+  }
+
+  say(kind: Status['kind'], text: string): void {
+    this.status = { kind, text };
+  }
+
+  /** Applies a command through the history; a command that does not fit changes nothing. */
+  run(cmd: Command): boolean {
+    try {
+      this.#history.do(cmd);
+    } catch (e) {
+      if (!(e instanceof CommandError)) throw e;
+      this.say('error', `Could not ${describe(cmd)}: ${e.message}`);
+      return false;
+    }
+    this.#changed();
+    return true;
+  }
+
+  undo(): void {
+    const label = this.#history.undoLabel;
+    if (this.#history.undo()) {
+      this.#changed();
+      this.say('info', `Undid ${label}`);
+    }
+  }
+
+  redo(): void {
+    const label = this.#history.redoLabel;
+    if (this.#history.redo()) {
+      this.#changed();
+      this.say('info', `Redid ${label}`);
+    }
+  }
+
+  select(ids: string[]): void {
+    this.selectedNodes = ids;
+    this.selectedEdges = [];
+    this.selectRequest = ids;
+  }
+
+  /** Replaces the document (open, template, share link): a fresh history. */
+  open(doc: HeraclesDocument, message?: string): void {
+    this.#history.reset(doc);
+    this.select([]);
+    this.#changed();
+    if (message) this.say('info', message);
+  }
+
+  addBlock(type: string, position: Position): string | undefined {
+    const block = getBlock(type);
+    if (!block) return undefined;
+    const id = freshId(idSet(this.doc.nodes), idStem(type));
+    const ok = this.run({
+      type: 'addNode',
+      node: { id, type, params: {}, position: { x: Math.round(position.x), y: Math.round(position.y) } },
+    });
+    if (!ok) return undefined;
+    this.select([id]);
+    this.say('info', `Added ${block.displayName} "${id}"`);
+    return id;
+  }
+
+  check(
+    source: string,
+    sourceHandle: string | null | undefined,
+    target: string,
+    targetHandle: string | null | undefined,
+  ): ConnectCheck {
+    return canConnect(this.doc, this.analysis, source, sourceHandle, target, targetHandle);
+  }
+
+  connect(
+    source: string,
+    sourceHandle: string | null | undefined,
+    target: string,
+    targetHandle: string | null | undefined,
+  ): boolean {
+    const r = this.check(source, sourceHandle, target, targetHandle);
+    if (!r.ok) {
+      this.say('error', `Cannot connect: ${r.reason}`);
+      return false;
+    }
+    return this.run({
+      type: 'connect',
+      edge: {
+        id: newEdgeId(this.doc, source, target),
+        source,
+        sourceHandle: sourceHandle ?? 'out',
+        target,
+        targetHandle: targetHandle ?? 'in',
+      },
+    });
+  }
+
+  deleteSelection(): void {
+    const ids = this.selectedNodes;
+    const nodeSet = idSet(ids.map((id) => ({ id })));
+    const edgeIds = this.selectedEdges.filter((id) => {
+      const e = this.doc.edges.find((x) => x.id === id);
+      return e && !nodeSet.has(e.source) && !nodeSet.has(e.target);
+    });
+    if (!ids.length && !edgeIds.length) return;
+    if (this.run({ type: 'removeNodes', ids, edgeIds })) {
+      this.selectedNodes = [];
+      this.selectedEdges = [];
+      this.say(
+        'info',
+        `Deleted ${ids.length} block${ids.length === 1 ? '' : 's'} and ${edgeIds.length ? 'links' : 'their links'}`,
+      );
+    }
+  }
+
+  move(positions: Record<string, Position>): void {
+    const changed = Object.entries(positions).filter(([id, p]) => {
+      const n = this.doc.nodes.find((x) => x.id === id);
+      return n && (n.position?.x !== p.x || n.position?.y !== p.y);
+    });
+    if (changed.length) this.run({ type: 'moveNodes', positions: Object.fromEntries(changed) });
+  }
+
+  setParam(id: string, name: string, value: ParamValue | undefined): void {
+    this.run({ type: 'setParam', id, name, value });
+  }
+
+  setLabel(id: string, label: string): void {
+    this.run({ type: 'setLabel', id, label: label.trim() || undefined });
+  }
+
+  copy(): void {
+    if (!this.selectedNodes.length) return this.say('info', 'Select blocks to copy');
+    this.#clipboard = copySelection(this.doc, this.selectedNodes);
+    this.say(
+      'info',
+      `Copied ${this.#clipboard.nodes.length} block${this.#clipboard.nodes.length === 1 ? '' : 's'}`,
+    );
+  }
+
+  paste(): void {
+    if (!this.#clipboard) return this.say('info', 'Nothing to paste: copy blocks first');
+    const cmd = preparePaste(this.doc, this.#clipboard);
+    if (this.run(cmd)) {
+      this.select(cmd.nodes.map((n) => n.id));
+      this.#clipboard = copySelection(this.doc, this.selectedNodes);
+      this.say('info', `Pasted ${cmd.nodes.length} block${cmd.nodes.length === 1 ? '' : 's'}`);
+    }
+  }
+
+  duplicate(): void {
+    this.copy();
+    this.paste();
+  }
+
+  /** Resolves once every autosave started so far is written. */
+  flushed(): Promise<void> {
+    return this.#saving;
+  }
+}
