@@ -209,6 +209,35 @@ export function conv2DBackpropInputCases(): KernelCase[] {
       }
     }
   }
+  // Small strided grids with many channels (the model's downsample convs): the col2im path.
+  const col2im: [number[], number, number, PadSpec][] = [
+    [[2, 6, 6, 24], 3, 2, 'valid'],
+    [[2, 9, 9, 16], 3, 2, 'valid'],
+    [[2, 7, 7, 16], 3, 2, 'same'],
+    [[2, 8, 8, 16], 2, 2, 'valid'],
+    [[1, 9, 7, 16], 3, 3, 1],
+  ];
+  for (const [xs, k, st, pad] of col2im) {
+    const [b, h, w, ci] = xs;
+    const oh = outSize(h, k, st, 1, pad);
+    const ow = outSize(w, k, st, 1, pad);
+    const co = 40;
+    const filterShape = [k, k, ci, co];
+    const filter = seededValues(size(filterShape), seed++);
+    const dy = seededValues(b * oh * ow * co, seed++);
+    const run = () =>
+      runKernelOnce(
+        'Conv2DBackpropInput',
+        { dy: { shape: [b, oh, ow, co], values: dy }, filter: { shape: filterShape, values: filter } },
+        { strides: [st, st], pad, dataFormat: 'NHWC', inputShape: xs },
+      );
+    cases.push({
+      kernel: 'Conv2DBackpropInput',
+      name: `col2im x${xs.join('x')} k${k} s${st} ${pad}`,
+      run,
+      reference: run,
+    });
+  }
   return cases;
 }
 
@@ -227,6 +256,12 @@ export function batchMatMulCases(): KernelCase[] {
       setups.push([[4, ...a2], [4, ...b2], ta, tb]); // both batched: wasm's own kernel
       setups.push([a2, [2, ...b2], ta, tb]); // only b batched
     }
+  // Products where packing a (the smaller operand) wins: computed as (bᵀ·aᵀ)ᵀ.
+  setups.push([[300, 8], [300, 64], true, false]); // a widening layer's weight gradient
+  setups.push([[4, 300, 8], [300, 64], true, false]); // … with a batched a
+  setups.push([[3, 8, 64], [64, 1000], false, false]); // plain, wide b
+  setups.push([[8, 64], [1000, 64], false, true]);
+  setups.push([[300, 1], [300, 64], true, false]); // a single row
   setups.push([[64, 300], [64, 200], true, false]); // a dense layer's weight gradient
   setups.push([[64, 200], [300, 200], false, true]); // …and its input gradient
   let seed = 700;
@@ -323,6 +358,11 @@ function depthwiseSetups(): DepthwiseSetup[] {
     out.push({ xs, k: [3, 3], s: [2, 2], d: 1, pad: 1, mult: 1 });
     out.push({ xs, k: [3, 3], s: [1, 2], d: 1, pad: 'same', mult: 1 });
   }
+  // The model's shapes, scaled down; the last spans several position chunks of the per-tap filter gradient.
+  out.push({ xs: [2, 14, 14, 24], k: [3, 3], s: [1, 1], d: 1, pad: 'same', mult: 1 });
+  out.push({ xs: [2, 4, 4, 40], k: [3, 3], s: [1, 1], d: 1, pad: 'same', mult: 1 });
+  out.push({ xs: [2, 2, 2, 40], k: [3, 3], s: [1, 1], d: 1, pad: 'same', mult: 1 });
+  out.push({ xs: [9, 14, 14, 320], k: [3, 3], s: [1, 1], d: 1, pad: 'same', mult: 1 }); // 3 chunks, the last shorter
   // Sequences as [B, 1, L, C] with [1, k] kernels (the project's 1-D depthwise conv).
   for (const k of [3, 7]) {
     for (const s of [1, 2]) {
@@ -441,6 +481,217 @@ export function unsortedSegmentSumCases(): KernelCase[] {
   return cases;
 }
 
+/** Runs a kernel with several outputs; returns their values concatenated, each prefixed by its shape. */
+function runKernelMulti(
+  kernel: string,
+  inputs: Record<string, { shape: number[]; values: Float32Array | Int32Array; dtype?: 'float32' | 'int32' }>,
+  attrs: tf.NamedAttrMap,
+): Values {
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [k, v] of Object.entries(inputs))
+    tensors[k] = tf.tensor(v.values, v.shape, v.dtype ?? 'float32');
+  try {
+    const outs = tf.engine().runKernel(kernel, tensors, attrs) as tf.Tensor[];
+    const values: Values = [];
+    for (const o of outs) values.push(...o.shape, ...Array.from(o.dataSync()));
+    tf.dispose(outs);
+    return values;
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+}
+
+/** Identity, Cast, Slice, SplitV: the buffer-sharing and heap-view replacements. */
+export function copyKernelCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  const add = (kernel: string, name: string, run: () => Values) =>
+    cases.push({ kernel, name, run, reference: run });
+  let seed = 4000;
+  for (const dtype of ['float32', 'int32'] as const) {
+    const x = seededValues(60, seed++);
+    const values = dtype === 'int32' ? Int32Array.from(x, (v) => Math.round(v * 100)) : x;
+    add('Identity', `${dtype} [3,4,5]`, () =>
+      runKernelOnce('Identity', { x: { shape: [3, 4, 5], values, dtype } }, {}),
+    );
+    add('Cast', `${dtype} → float32`, () =>
+      runKernelOnce('Cast', { x: { shape: [3, 4, 5], values, dtype } }, { dtype: 'float32' }),
+    );
+    add('Cast', `${dtype} → int32`, () =>
+      runKernelOnce('Cast', { x: { shape: [3, 4, 5], values, dtype } }, { dtype: 'int32' }),
+    );
+  }
+  const slices: [number[], number[], number[]][] = [
+    [[7], [2], [4]],
+    [
+      [5, 6],
+      [1, 2],
+      [3, 3],
+    ],
+    [
+      [5, 6],
+      [2, 0],
+      [2, 6],
+    ],
+    [
+      [5, 6],
+      [0, 0],
+      [5, 6],
+    ],
+    [
+      [4, 5, 6],
+      [1, 1, 2],
+      [2, 3, 3],
+    ],
+    [
+      [4, 5, 6],
+      [1, 0, 0],
+      [2, 5, 6],
+    ],
+    [
+      [4, 5, 40],
+      [0, 1, 3],
+      [4, 3, 30],
+    ], // runs ≥ 16: subarray copies
+    [
+      [3, 4, 5, 6],
+      [1, 0, 2, 1],
+      [2, 4, 2, 4],
+    ],
+    [
+      [3, 4, 5, 6],
+      [0, 1, 0, 0],
+      [3, 2, 5, 6],
+    ],
+    [
+      [2, 3, 4, 5, 6],
+      [1, 1, 1, 1, 1],
+      [1, 2, 3, 4, 5],
+    ],
+    [
+      [4, 5],
+      [1, 1],
+      [0, 3],
+    ], // empty
+  ];
+  for (const [shape, begin, size] of slices) {
+    for (const dtype of ['float32', 'int32'] as const) {
+      const x = seededValues(size0(shape), seed++);
+      const values = dtype === 'int32' ? Int32Array.from(x, (v) => Math.round(v * 100)) : x;
+      add('Slice', `${dtype} [${shape}] begin [${begin}] size [${size}]`, () =>
+        runKernelOnce('Slice', { x: { shape, values, dtype } }, { begin, size }),
+      );
+    }
+  }
+  const splits: [number[], number[] | number, number][] = [
+    [[4, 6, 32], [16, 16], 2],
+    [[4, 6, 10], [3, 7], 2],
+    [[4, 6, 10], [1, 2, 3], 1],
+    [[6, 5], 3, 0],
+    [[2, 3, 4, 5], [2, -1], 3],
+  ];
+  for (const [shape, numOrSizeSplits, axis] of splits) {
+    const x = seededValues(size0(shape), seed++);
+    add('SplitV', `[${shape}] into ${JSON.stringify(numOrSizeSplits)} on axis ${axis}`, () =>
+      runKernelMulti('SplitV', { x: { shape, values: x } }, { numOrSizeSplits, axis }),
+    );
+  }
+  return cases;
+}
+
+const size0 = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Sum and Mean over leading, middle, trailing and scattered axes (AvgPool path, and wasm's own for small or innermost ones). */
+export function reductionCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  const setups: [number[], number[], boolean][] = [
+    [[64, 7, 7, 12], [0, 1, 2], false], // bias-gradient shape: AvgPool
+    [[1, 3000, 20], [0, 1], true],
+    [[40, 30, 7], [1], false], // middle axis: AvgPool
+    [[30, 200], [0], true],
+    [[2, 30, 40, 5], [1, 2], true],
+    [[40, 30, 7], [0, 2], false], // not contiguous: wasm's own
+    [[5, 6, 7], [0], false],
+    [[5, 6, 7], [1], true],
+    [[5, 6, 7], [2], false], // innermost: wasm's own
+    [[5, 6, 7], [0, 2], false], // not contiguous: wasm's own
+    [[5, 6, 7], [0, 1, 2], false],
+    [[3, 1, 4], [1], false], // reduces a size-1 axis
+    [[2, 3, 4, 5], [1, 2], true],
+    [[9, 11], [0], false],
+    [[7], [0], false],
+  ];
+  let seed = 4500;
+  for (const kernel of ['Sum', 'Mean']) {
+    for (const [shape, axis, keepDims] of setups) {
+      const x = seededValues(size0(shape), seed++);
+      const run = () => runKernelOnce(kernel, { x: { shape, values: x } }, { axis, keepDims });
+      cases.push({
+        kernel,
+        name: `[${shape}] axis [${axis}]${keepDims ? ' keepDims' : ''}`,
+        run,
+        reference: run,
+      });
+    }
+  }
+  return cases;
+}
+
+/** Transposes, incl. the tiled path (rows a power of two ≥ 512) and wasm's own. */
+export function transposeCases(): KernelCase[] {
+  const setups: [number[], number[]][] = [
+    [
+      [512, 130],
+      [1, 0],
+    ], // tiled
+    [
+      [2, 1024, 40],
+      [0, 2, 1],
+    ], // tiled, batched
+    [
+      [1, 512, 1, 160],
+      [3, 1, 2, 0],
+    ], // tiled after dropping size-1 axes
+    [
+      [1024, 4, 20],
+      [1, 2, 0],
+    ], // merged to [1024, 80]: tiled
+    [
+      [300, 200],
+      [1, 0],
+    ],
+    [
+      [3, 4, 5, 6],
+      [0, 3, 1, 2],
+    ],
+    [
+      [3, 4, 5],
+      [2, 0, 1],
+    ],
+  ];
+  let seed = 4800;
+  return setups.map(([shape, perm]) => {
+    const x = seededValues(size0(shape), seed++);
+    const run = () => runKernelOnce('Transpose', { x: { shape, values: x } }, { perm });
+    return { kernel: 'Transpose', name: `[${shape}] perm [${perm}]`, run, reference: run };
+  });
+}
+
+/** Exp below and above the size where the sigmoid formulation takes over. */
+export function expCases(): KernelCase[] {
+  const ranges: [string, number, number, number][] = [
+    ['small tensor', 300, -5, 5],
+    ['GELU gradient: −x², |x| ≤ 4', 20000, -16, 0],
+    ['[−3, 3]', 20000, -3, 3],
+    ['[−100, 85]', 40000, -100, 85],
+  ];
+  return ranges.map(([name, n, lo, hi], k) => {
+    const r = seededValues(n, 5000 + k);
+    const values = Float32Array.from(r, (v) => lo + ((v + 1) / 2) * (hi - lo));
+    const run = () => runKernelOnce('Exp', { x: { shape: [n], values } }, {});
+    return { kernel: 'Exp', name, run, reference: run };
+  });
+}
+
 export function allKernelCases(): KernelCase[] {
   return [
     ...conv2DBackpropFilterCases(),
@@ -450,5 +701,9 @@ export function allKernelCases(): KernelCase[] {
     ...depthwiseBackpropInputCases(),
     ...depthwiseBackpropFilterCases(),
     ...unsortedSegmentSumCases(),
+    ...copyKernelCases(),
+    ...reductionCases(),
+    ...transposeCases(),
+    ...expCases(),
   ];
 }

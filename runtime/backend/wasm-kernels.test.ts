@@ -146,6 +146,33 @@ describe('kernels equal cpu over a grid of shapes, strides, paddings and kernel 
   });
 });
 
+describe('Exp on wasm (sigmoid formulation) matches expf element by element', () => {
+  it('is within 1e-6 relative wherever expf is normal, and maps ±∞, NaN, overflow and underflow alike', async () => {
+    const n = 1 << 16;
+    const z = new Float32Array(n);
+    for (let i = 0; i < n; i++) z[i] = -200 + (300 * i) / n;
+    z.set([Infinity, -Infinity, NaN, 88.7, 88.8, -103, -87.5, 0, -0, 1e-30, -1e-30], 0);
+    const exp = () => {
+      const x = tf.tensor1d(z);
+      const y = tf.exp(x);
+      const v = y.dataSync().slice();
+      tf.dispose([x, y]);
+      return v;
+    };
+    const w = await on('wasm', exp);
+    const c = await on('cpu', exp);
+    await initNodeBackend('wasm');
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      if (Number.isNaN(c[i])) expect(Number.isNaN(w[i])).toBe(true);
+      else if (!Number.isFinite(c[i]) || !Number.isFinite(w[i])) expect(w[i]).toBe(c[i]);
+      else if (c[i] >= 1.1754944e-38) worst = Math.max(worst, Math.abs(w[i] - c[i]) / c[i]);
+      else expect(Math.abs(w[i] - c[i])).toBeLessThan(1e-40); // subnormal results
+    }
+    expect(worst).toBeLessThan(1e-6);
+  });
+});
+
 describe('op gradients on wasm equal cpu', () => {
   type GradCase = [string, number[][], (...xs: tf.Tensor[]) => tf.Tensor];
   const t4 = (t: tf.Tensor) => t as tf.Tensor4D;
