@@ -15,4 +15,9 @@ export const BENCHMARKS: readonly BenchmarkEntry[] = [
   },
   { name: 'hartley-vs-fft', target: 'ours ≥ 20× faster at every N', expectSeconds: 90 },
   { name: 'wasm-vs-cpu', target: 'wasm ≥ 20× faster than cpu', expectSeconds: 90 },
+  {
+    name: 'studio',
+    target: 'first-load JS ≤ 1 MB gzipped; drag p95 ≤ 50 ms/frame',
+    expectSeconds: 90,
+  },
 ];
