@@ -8,6 +8,7 @@ import { analyzeDocument } from '../graph/analyze';
 import {
   apply,
   CommandError,
+  convertToGroup,
   copySelection,
   freshId,
   History,
@@ -45,6 +46,13 @@ const odd: HeraclesDocument = {
   ],
 };
 
+// A hand-made document without a `composites` key: adding and undoing a group must not leave `{}`.
+const noComposites: HeraclesDocument = (() => {
+  const d: Partial<HeraclesDocument> = structuredClone(tiny);
+  delete d.composites;
+  return d as HeraclesDocument;
+})();
+
 interface Seed {
   op: number;
   a: number;
@@ -54,7 +62,7 @@ interface Seed {
   flag: boolean;
 }
 const seedArb: fc.Arbitrary<Seed> = fc.record({
-  op: fc.integer({ min: 0, max: 9 }),
+  op: fc.integer({ min: 0, max: 12 }),
   a: fc.nat(1000),
   b: fc.nat(1000),
   x: fc.integer({ min: -2000, max: 2000 }),
@@ -132,6 +140,44 @@ function commandFor(doc: HeraclesDocument, s: Seed): Command | null {
             ],
           }
         : null;
+    case 10: {
+      // Convert a Stage / Heracles Block (when the picked node is one) to a group.
+      const convertible = doc.nodes.filter((n) => n.type === 'Stage' || n.type === 'HeraclesBlock');
+      const target = pick(convertible, s.a);
+      if (!target) return null;
+      try {
+        return convertToGroup(doc, target.id).command;
+      } catch (e) {
+        if (e instanceof CommandError) return null;
+        throw e;
+      }
+    }
+    case 11: {
+      // Edit (or reset) a param of a node inside a group.
+      const refs = Object.keys(doc.composites ?? {});
+      const ref = pick(refs, s.a);
+      const inner = ref ? pick(doc.composites[ref].nodes, s.b) : undefined;
+      return ref && inner
+        ? {
+            type: 'setCompositeParam',
+            ref,
+            id: inner.id,
+            name: s.flag ? 'mlpRatio' : 'epsilon',
+            value: s.flag ? Math.abs(s.x) + 1 : undefined,
+          }
+        : null;
+    }
+    case 12: {
+      // Define or delete a group directly.
+      const refs = Object.keys(doc.composites ?? {});
+      const ref = pick(refs, s.a);
+      if (ref && s.flag) return { type: 'setComposite', name: ref, value: undefined };
+      return {
+        type: 'setComposite',
+        name: `g${s.b % 3}`,
+        value: { nodes: [], edges: [], inputs: [], outputs: [] },
+      };
+    }
     default: {
       const edge = pick(doc.edges, s.b);
       return node ? { type: 'removeNodes', ids: [node.id], edgeIds: edge ? [edge.id] : [] } : null;
@@ -186,7 +232,7 @@ describe('editing commands', () => {
   it('property: any sequence of commands followed by as many undos gives the start; redo restores', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom(tiny, small, empty, odd),
+        fc.constantFrom(tiny, small, empty, odd, noComposites),
         fc.array(seedArb, { maxLength: 30 }),
         (start, seeds) => {
           const h = new History(start);
@@ -221,6 +267,75 @@ describe('editing commands', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('converts every Heracles-S stage to a group with the same totals; undo restores it exactly', () => {
+    const heraclesS = load('../../templates/heracles-s.heracles.json');
+    const base = analyzeDocument(heraclesS).totals;
+    expect(base.params).toBe(21229512);
+    let doc = heraclesS;
+    const h = new History(heraclesS);
+    for (const id of ['stage1', 'stage2', 'stage3', 'stage4']) {
+      const { command, ref } = convertToGroup(h.doc, id);
+      doc = h.do(command);
+      const group = doc.nodes.find((n) => n.id === id);
+      expect(group).toMatchObject({ type: 'Group', params: { ref } });
+      expect(doc.composites[ref].nodes.map((n) => n.type)).toContain('FFN');
+      const a = analyzeDocument(doc);
+      expect(a.issues).toEqual([]);
+      expect(a.totals).toEqual(base);
+    }
+    // stage2 had a Downsample: it now sits before the group, fed by stage1.
+    expect(doc.edges.some((e) => e.source === 'stage1' && e.target === 'stage2-down')).toBe(true);
+    expect(doc.edges.some((e) => e.source === 'stage2-down' && e.target === 'stage2')).toBe(true);
+    expect(doc.nodes.find((n) => n.id === 'stage2')?.params).toEqual({ ref: 'stage2-block', repeat: 4 });
+    for (let i = 0; i < 4; i++) h.undo();
+    expect(JSON.stringify(h.doc)).toBe(JSON.stringify(heraclesS));
+    // Only built-in composites convert.
+    expect(() => convertToGroup(heraclesS, 'stem')).toThrow(CommandError);
+  });
+
+  it('a param edit inside a group changes every repeat and every Group node using it', () => {
+    const heraclesS = load('../../templates/heracles-s.heracles.json');
+    const { command, ref } = convertToGroup(heraclesS, 'stage3');
+    const converted = apply(heraclesS, command);
+    // A second Group node over the same definition, between stage3 and stage4.
+    const link = converted.edges.find((e) => e.source === 'stage3' && e.target === 'stage4');
+    if (!link) throw new Error('no stage3 → stage4 link');
+    const e = (source: string, target: string) => ({
+      id: `${source}-${target}-x`,
+      source,
+      sourceHandle: 'out',
+      target,
+      targetHandle: 'in',
+    });
+    const twice = apply(converted, {
+      type: 'batch',
+      commands: [
+        { type: 'disconnect', ids: [link.id] },
+        {
+          type: 'addNode',
+          node: { id: 'extra', type: 'Group', params: { ref, repeat: 1 }, position: { x: 0, y: 0 } },
+        },
+        { type: 'connect', edge: e('stage3', 'extra') },
+        { type: 'connect', edge: e('extra', 'stage4') },
+      ],
+    });
+    const before = analyzeDocument(twice);
+    const edit: Command = { type: 'setCompositeParam', ref, id: 'ffn', name: 'mlpRatio', value: 2 };
+    const after = apply(twice, edit);
+    expect(after.composites[ref].nodes.find((n) => n.id === 'ffn')?.params.mlpRatio).toBe(2);
+    const a = analyzeDocument(after);
+    expect(a.issues).toEqual([]);
+    const ffnCost = (x: typeof a, k: number) => x.nodes.stage3.inner?.nodes[`r${k}.ffn`].cost?.params ?? NaN;
+    const perFfn = ffnCost(before, 0) - ffnCost(a, 0);
+    expect(perFfn).toBeGreaterThan(0);
+    for (let k = 0; k < 6; k++) expect(ffnCost(a, k)).toBe(ffnCost(a, 0));
+    expect(a.nodes.extra.inner?.nodes.ffn.cost?.params).toBe(ffnCost(a, 0));
+    expect(before.totals.params - a.totals.params).toBe(7 * perFfn);
+    expect(apply(after, invert(edit, twice))).toEqual(twice);
+    expect(() => apply(after, { ...edit, id: 'nope' })).toThrow(/has no node/);
+    expect(() => apply(after, { ...edit, ref: 'toString' })).toThrow(/no group/);
   });
 
   it('a new command after undo clears the redo stack', () => {

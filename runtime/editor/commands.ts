@@ -7,8 +7,11 @@
  * gives a document deep-equal to `docBefore` (same array order, same key order). History keeps
  * `(cmd, inverse)` pairs — deltas, never snapshots of the whole graph.
  */
-import type { DocEdge, DocNode, HeraclesDocument } from '../document/schema';
-import type { ParamValue } from '../../blocks/types';
+import type { Composite, DocEdge, DocNode, HeraclesDocument } from '../document/schema';
+import type { ParamValue, ParamValues, SubGraph } from '../../blocks/types';
+import { getBlock } from '../../blocks/index';
+import { heraclesBlockGraph } from '../../blocks/heracles-block';
+import { resolveParams } from '../graph/params';
 
 export type Position = { x: number; y: number };
 
@@ -35,6 +38,15 @@ export type Command =
   | { type: 'remove'; nodeIds: string[]; edgeIds: string[] }
   /** Inverse of in-place node edits: puts these exact node objects back (matched by id). */
   | { type: 'restoreNodes'; nodes: DocNode[] }
+  /**
+   * Defines, replaces (in place) or — `value: undefined` — deletes the user group `composites[name]`.
+   * A new group goes at `index` (default: last). `dropEmpty` (inverses only) removes `composites`
+   * altogether when it ends up empty, for documents that had none.
+   */
+  | { type: 'setComposite'; name: string; value: Composite | undefined; index?: number; dropEmpty?: boolean }
+  /** Sets (or, `value: undefined`, removes) a param of node `id` inside the group `composites[ref]`:
+   *  every Group node using it, and every repeat, changes. */
+  | { type: 'setCompositeParam'; ref: string; id: string; name: string; value: ParamValue | undefined }
   | { type: 'batch'; label?: string; commands: Command[] };
 
 export class CommandError extends Error {
@@ -148,9 +160,42 @@ export function apply(doc: HeraclesDocument, cmd: Command): HeraclesDocument {
         edges.splice(Math.min(index, edges.length), 0, edge);
       return { ...doc, nodes, edges };
     }
+    case 'setComposite': {
+      const entries = Object.entries(doc.composites ?? {});
+      const at = entries.findIndex(([k]) => k === cmd.name);
+      if (cmd.value === undefined) {
+        if (at < 0) throw new CommandError(`there is no group "${cmd.name}"`);
+        entries.splice(at, 1);
+      } else if (at >= 0) entries[at] = [cmd.name, cmd.value];
+      else entries.splice(Math.min(cmd.index ?? entries.length, entries.length), 0, [cmd.name, cmd.value]);
+      if (entries.length === 0 && cmd.dropEmpty) {
+        const rest: Partial<HeraclesDocument> = { ...doc };
+        delete rest.composites;
+        return rest as HeraclesDocument;
+      }
+      return { ...doc, composites: Object.fromEntries(entries) };
+    }
+    case 'setCompositeParam': {
+      const def = compositeOf(doc, cmd.ref);
+      const i = def.nodes.findIndex((n) => n.id === cmd.id);
+      if (i < 0) throw new CommandError(`group "${cmd.ref}" has no node "${cmd.id}"`);
+      const node = def.nodes[i];
+      const params = { ...node.params };
+      if (cmd.value === undefined) delete params[cmd.name];
+      else params[cmd.name] = structuredClone(cmd.value);
+      const nodes = def.nodes.map((n, k) => (k === i ? { ...node, params } : n));
+      return apply(doc, { type: 'setComposite', name: cmd.ref, value: { ...def, nodes } });
+    }
     case 'batch':
       return cmd.commands.reduce(apply, doc);
   }
+}
+
+function compositeOf(doc: HeraclesDocument, ref: string): Composite {
+  const all = doc.composites ?? {};
+  // Object.hasOwn: a ref like "toString" must not find Object.prototype's property.
+  if (!Object.hasOwn(all, ref)) throw new CommandError(`there is no group "${ref}"`);
+  return all[ref];
 }
 
 /** The command that undoes `cmd` when applied to `apply(docBefore, cmd)`. */
@@ -201,6 +246,19 @@ export function invert(cmd: Command, docBefore: HeraclesDocument): Command {
             : [cmd.id];
       return { type: 'restoreNodes', nodes: ids.map((id) => docBefore.nodes[nodeIndex(docBefore, id)]) };
     }
+    case 'setComposite': {
+      const before = docBefore.composites;
+      if (before !== undefined && Object.hasOwn(before, cmd.name))
+        return {
+          type: 'setComposite',
+          name: cmd.name,
+          value: before[cmd.name],
+          index: Object.keys(before).indexOf(cmd.name),
+        };
+      return { type: 'setComposite', name: cmd.name, value: undefined, dropEmpty: before === undefined };
+    }
+    case 'setCompositeParam':
+      return { type: 'setComposite', name: cmd.ref, value: compositeOf(docBefore, cmd.ref) };
     case 'batch': {
       const inverses: Command[] = [];
       let doc = docBefore;
@@ -240,6 +298,10 @@ export function describe(cmd: Command): string {
       return 'restore';
     case 'restoreNodes':
       return 'restore';
+    case 'setComposite':
+      return cmd.value === undefined ? `delete group ${cmd.name}` : `define group ${cmd.name}`;
+    case 'setCompositeParam':
+      return `set ${cmd.ref}/${cmd.id}.${cmd.name}`;
     case 'batch':
       return cmd.label ?? 'edit';
   }
@@ -368,4 +430,151 @@ export function preparePaste(
 /** An edge id for a new link between two nodes. */
 export function newEdgeId(doc: HeraclesDocument, source: string, target: string): string {
   return freshId(new Set(doc.edges.map((e) => e.id)), `${source}-${target}`);
+}
+
+// ── composites ─────────────────────────────────────────────────────────────────────────────────
+
+/** Block types that "Convert to group" turns into a user group. */
+export const CONVERTIBLE = new Set(['Stage', 'HeraclesBlock']);
+
+/** Longest-path ranks of a small DAG (inner graphs), for a top-to-bottom placement. */
+function ranks(sub: SubGraph): Map<string, number> {
+  const rank = new Map(sub.nodes.map((n) => [n.id, 0]));
+  // Relaxation is enough for the few nodes of a block; stops on cycles after |V| rounds.
+  for (let round = 0; round < sub.nodes.length; round++) {
+    let changed = false;
+    for (const e of sub.edges) {
+      const r = (rank.get(e.source) ?? 0) + 1;
+      if (r > (rank.get(e.target) ?? 0)) {
+        rank.set(e.target, r);
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  return rank;
+}
+
+/** A document group from an inner graph: ids kept, edges named `source-target`, nodes placed in ranks. */
+export function compositeFromGraph(sub: SubGraph, label?: string, description?: string): Composite {
+  const rank = ranks(sub);
+  const perRank = new Map<number, number>();
+  const taken = new Set<string>();
+  return {
+    ...(label !== undefined ? { label } : {}),
+    ...(description !== undefined ? { description } : {}),
+    nodes: sub.nodes.map((n) => {
+      const r = rank.get(n.id) ?? 0;
+      const k = perRank.get(r) ?? 0;
+      perRank.set(r, k + 1);
+      return {
+        id: n.id,
+        type: n.type,
+        params: structuredClone(n.params),
+        position: { x: k * 260, y: r * 130 },
+        ...(n.label !== undefined ? { label: n.label } : {}),
+      };
+    }),
+    edges: sub.edges.map((e) => {
+      const id = freshId(taken, `${e.source}-${e.target}`);
+      taken.add(id);
+      return {
+        id,
+        source: e.source,
+        sourceHandle: e.sourceHandle,
+        target: e.target,
+        targetHandle: e.targetHandle,
+      };
+    }),
+    inputs: structuredClone(sub.inputs),
+    outputs: structuredClone(sub.outputs),
+  };
+}
+
+const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
+
+/**
+ * "Convert to group": a Stage becomes [Downsample →] Group{ref, repeat: depth} over a new user group
+ * holding one Heracles Block's inner graph (LayerNorm, mixer, FFN, Adds); a Heracles Block becomes
+ * Group{ref, repeat: 1}. The Group keeps the node's id, label and place, so its links stay; the
+ * Downsample (when the stage has one) is inserted before it. Every repeat of a group is the same
+ * graph, so a stage's drop-path ramp becomes one rate, the mean of its first and last (said in `note`).
+ * Returns one undoable `batch` command (its inverse restores the node, its links and the groups).
+ */
+export function convertToGroup(
+  doc: HeraclesDocument,
+  id: string,
+  name?: string,
+): { command: Extract<Command, { type: 'batch' }>; ref: string; note?: string } {
+  const index = nodeIndex(doc, id);
+  const node = doc.nodes[index];
+  const block = getBlock(node.type);
+  if (!block || !CONVERTIBLE.has(node.type))
+    throw new CommandError(
+      `only a Stage or a Heracles Block can be converted to a group, not ${block?.displayName ?? node.type}`,
+    );
+  const { values, problems } = resolveParams(block, node.params);
+  if (problems.length) throw new CommandError(`fix its params first: ${problems[0].message}`);
+
+  let blockParams: ParamValues = values;
+  let down: SubGraph['nodes'][number] | undefined;
+  let repeat = 1;
+  let note: string | undefined;
+  if (node.type === 'Stage') {
+    const sub = (block.expand as NonNullable<typeof block.expand>)(values, []);
+    down = sub.nodes.find((n) => n.type === 'Downsample');
+    const first = sub.nodes.find((n) => n.type === 'HeraclesBlock');
+    if (!first) throw new CommandError('the stage has no blocks');
+    const start = Number(values.dropPathStart);
+    const end = Number(values.dropPathEnd);
+    const rate = round6((start + end) / 2);
+    blockParams = { ...first.params, dropPath: rate };
+    repeat = Number(values.depth);
+    if (start !== end)
+      note = `every repeat of a group is the same, so the drop-path ramp ${start} → ${end} became one rate, ${rate}`;
+  }
+  const ref = name ?? freshId(new Set(Object.keys(doc.composites ?? {})), `${id}-block`);
+  if (Object.hasOwn(doc.composites ?? {}, ref)) throw new CommandError(`a group "${ref}" already exists`);
+  const what = node.label ?? id;
+  const composite = compositeFromGraph(
+    heraclesBlockGraph(blockParams),
+    node.type === 'Stage' ? `${what}: one block` : what,
+    `Converted from ${block.displayName} "${id}".`,
+  );
+  const group: DocNode = { ...node, type: 'Group', params: { ref, repeat } };
+  const commands: Command[] = [
+    { type: 'setComposite', name: ref, value: composite },
+    { type: 'restoreNodes', nodes: [group] },
+  ];
+  if (down) {
+    const downId = freshId(new Set(doc.nodes.map((n) => n.id)), `${id}-down`);
+    const p = node.position ?? { x: 0, y: 0 };
+    const downNode: DocNode = {
+      id: downId,
+      type: 'Downsample',
+      params: structuredClone(down.params),
+      position: { x: p.x - 260, y: p.y - 40 },
+    };
+    const incoming = doc.edges.flatMap((edge, i) => (edge.target === id ? [{ index: i, edge }] : []));
+    const takenEdges = new Set(doc.edges.map((e) => e.id));
+    const link: DocEdge = {
+      id: freshId(takenEdges, `${downId}-${id}`),
+      source: downId,
+      sourceHandle: 'out',
+      target: id,
+      targetHandle: 'in',
+    };
+    commands.push(
+      { type: 'remove', nodeIds: [], edgeIds: incoming.map((x) => x.edge.id) },
+      {
+        type: 'insert',
+        nodes: [{ index, node: downNode }],
+        edges: [
+          ...incoming.map(({ index: i, edge }) => ({ index: i, edge: { ...edge, target: downId } })),
+          { index: doc.edges.length, edge: link },
+        ],
+      },
+    );
+  }
+  return { command: { type: 'batch', label: `convert ${id} to a group`, commands }, ref, note };
 }

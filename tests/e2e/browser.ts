@@ -8,11 +8,11 @@
  *   expect(errors).toEqual([]);
  *   await browser.close();
  */
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { inject } from 'vitest';
+import { launchChromium } from './serve.ts';
 
-/** `--enable-unsafe-webgpu` makes navigator.gpu return a (SwiftShader) adapter headless. */
-export const CHROMIUM_ARGS = ['--disable-quic', '--disable-gpu', '--enable-unsafe-webgpu'];
+export { CHROMIUM_ARGS } from './serve.ts';
 
 export const baseURL = (): string => inject('baseURL');
 
@@ -20,11 +20,7 @@ export const baseURL = (): string => inject('baseURL');
 export const url = (path = '/'): string => new URL(path.replace(/^\//, ''), baseURL()).href;
 
 export function launchBrowser(options: { args?: string[] } = {}): Promise<Browser> {
-  return chromium.launch({
-    executablePath: inject('chromiumPath'),
-    headless: true,
-    args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
-  });
+  return launchChromium(inject('chromiumPath'), options.args);
 }
 
 export interface OpenedPage {

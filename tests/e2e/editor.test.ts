@@ -334,6 +334,143 @@ describe('editor', () => {
     await context.close();
   });
 
+  it('expands a stage in place (blocks, then layers, with shapes), collapses it, and leaves the document alone', async () => {
+    const { page, errors, context } = await openEditor(browser);
+    await openTemplate(page, 'heracles-s');
+    const before = await docOf(page);
+    const undo = page.getByRole('button', { name: 'Undo', exact: true });
+
+    await page.getByRole('button', { name: /^Expand Stage 1: / }).click();
+    const frame = page.locator('[data-testid="expanded"][data-node-id="stage1"]');
+    await frame.waitFor();
+    await expect(frame.getByTestId('expanded-note').textContent()).resolves.toContain(
+      "edit the Stage's params, or 'Convert to group' to edit its blocks",
+    );
+    // Its three Heracles Blocks, each with its cost, linked by [56, 56, 64] edges (in and out too).
+    const blocks = page.locator('[data-testid="node"][data-node-id^="stage1/"]');
+    await expect.poll(() => blocks.count()).toBe(3);
+    expect(await blocks.evaluateAll((els) => els.map((e) => e.getAttribute('data-node-id')))).toEqual([
+      'stage1/b0',
+      'stage1/b1',
+      'stage1/b2',
+    ]);
+    expect(await blocks.evaluateAll((els) => els.map((e) => e.getAttribute('data-type')))).toEqual([
+      'HeraclesBlock',
+      'HeraclesBlock',
+      'HeraclesBlock',
+    ]);
+    await expect(
+      page.locator('[data-node-id="stage1/b1"] [data-testid="node-cost"]').getAttribute('data-params'),
+    ).resolves.toBe('172160');
+    const stageShapes = page.locator('[data-testid="edge-shape"][data-edge-id^="stage1/"]');
+    await expect.poll(() => stageShapes.count()).toBe(4); // in → b0 → b1 → b2 → out
+    for (const text of await stageShapes.allTextContents()) expect(text.trim()).toBe('[56, 56, 64]');
+    // View state only: the document and the history are untouched.
+    expect(await docOf(page)).toEqual(before);
+    await expect(undo.isDisabled()).resolves.toBe(true);
+
+    // One level further: a block shows LayerNorm → Heracles Mixer → FFN and its Adds.
+    await page.getByRole('button', { name: 'Expand stage1/b0', exact: true }).click();
+    const layers = page.locator('[data-testid="node"][data-node-id^="stage1/b0/"]');
+    await expect.poll(() => layers.count()).toBe(6);
+    expect(await layers.evaluateAll((els) => els.map((e) => e.getAttribute('data-type')))).toEqual([
+      'LayerNorm',
+      'HeraclesMixer',
+      'Add',
+      'LayerNorm',
+      'FFN',
+      'Add',
+    ]);
+    const names = await layers.locator('.type').allTextContents();
+    expect(names).toEqual(expect.arrayContaining(['Layer Norm', 'Heracles Mixer', 'Feed-Forward (FFN)']));
+    const layerShapes = page.locator('[data-testid="edge-shape"][data-edge-id^="stage1/b0/"]');
+    await expect.poll(() => layerShapes.count()).toBeGreaterThanOrEqual(8);
+    for (const text of await layerShapes.allTextContents()) expect(text.trim()).toBe('[56, 56, 64]');
+    await expect(
+      page.locator('[data-node-id="stage1/b0/mixer"] [data-testid="node-cost"]').textContent(),
+    ).resolves.toMatch(/K params/);
+    // An inner node of a built-in composite is read-only in the inspector.
+    await page.locator('.svelte-flow__node[data-id="stage1/b0/ffn"]').click();
+    await expect(page.getByTestId('inner-note').textContent()).resolves.toMatch(/Read-only/);
+    await expect(
+      page.getByTestId('inspector').getByLabel('MLP ratio', { exact: true }).count(),
+    ).resolves.toBe(0);
+
+    // Collapse both levels: back to the single Stage node.
+    await page.getByRole('button', { name: 'Collapse stage1/b0', exact: true }).click();
+    await expect.poll(() => layers.count()).toBe(0);
+    await page.getByRole('button', { name: /^Collapse Stage 1: / }).click();
+    await expect.poll(() => page.locator('[data-node-id^="stage1/"]').count()).toBe(0);
+    await expect(
+      page.locator('[data-testid="node"][data-node-id="stage1"]').getAttribute('data-type'),
+    ).resolves.toBe('Stage');
+    await page.getByRole('button', { name: /^Expand Stage 1: / }).waitFor();
+    expect(await docOf(page)).toEqual(before);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('converts a stage to a group; editing a block inside changes every repeat; undo restores', async () => {
+    const { page, errors, context } = await openEditor(browser);
+    await openTemplate(page, 'heracles-s');
+    const original = await docOf(page);
+    const exactParams = async () =>
+      Number(((await page.getByTestId('total-params').getAttribute('title')) ?? '').replace(/\D/g, ''));
+    expect(await exactParams()).toBe(21229512);
+
+    await page.getByRole('button', { name: /^Expand Stage 2: / }).click();
+    await page.getByRole('button', { name: /^Convert Stage 2: .* to a group$/ }).click();
+    await expect.poll(() => page.getByTestId('status').textContent()).toMatch(/Converted stage2 to a Group/);
+    const converted = (await docOf(page)) as unknown as DocLike & {
+      composites: Record<string, { nodes: { id: string; params: Record<string, unknown> }[] }>;
+    };
+    const group = converted.nodes.find((n) => n.id === 'stage2');
+    expect(group).toMatchObject({ type: 'Group', params: { ref: 'stage2-block', repeat: 4 } });
+    expect(converted.composites['stage2-block'].nodes.map((n) => n.id)).toContain('ffn');
+    // The Downsample moved out in front of the group; the totals are the same model's.
+    expect(converted.edges.map((e) => `${e.source}>${e.target}`)).toEqual(
+      expect.arrayContaining(['stage1>stage2-down', 'stage2-down>stage2']),
+    );
+    expect(await exactParams()).toBe(21229512);
+
+    // Still expanded, now as the group ×4: four copies of the block.
+    const ffnCost = (k: number) =>
+      page
+        .locator(`[data-node-id="stage2/r${k}.ffn"] [data-testid="node-cost"]`)
+        .getAttribute('data-params')
+        .then(Number);
+    await page.locator('[data-node-id="stage2/r3.ffn"]').waitFor();
+    const ffnBefore = await ffnCost(0);
+    for (let k = 1; k < 4; k++) expect(await ffnCost(k)).toBe(ffnBefore);
+
+    await fitView(page);
+    await page.locator('.svelte-flow__node[data-id="stage2/r1.ffn"]').click();
+    await expect(page.getByTestId('inner-note').textContent()).resolves.toMatch(/every repeat \(×4\)/);
+    const ratio = page.getByTestId('inspector').getByLabel('MLP ratio', { exact: true });
+    await expect(ratio.inputValue()).resolves.toBe('8');
+    await ratio.fill('4');
+    await ratio.press('Enter');
+    await expect.poll(() => ffnCost(0)).toBeLessThan(ffnBefore);
+    const ffnAfter = await ffnCost(0);
+    for (let k = 1; k < 4; k++) expect(await ffnCost(k)).toBe(ffnAfter);
+    // All four repeats changed: the total drops by four times one FFN's saving.
+    await expect.poll(exactParams).toBe(21229512 - 4 * (ffnBefore - ffnAfter));
+    const edited = (await docOf(page)) as unknown as typeof converted;
+    expect(edited.composites['stage2-block'].nodes.find((n) => n.id === 'ffn')?.params.mlpRatio).toBe(4);
+
+    const undo = page.getByRole('button', { name: 'Undo', exact: true });
+    await undo.click();
+    expect(await docOf(page)).toEqual(converted);
+    await expect.poll(exactParams).toBe(21229512);
+    await undo.click();
+    expect(await docOf(page)).toEqual(original);
+    await expect(undo.isDisabled()).resolves.toBe(true);
+    // The stage is back, still shown expanded (view state survives undo).
+    await page.locator('[data-testid="expanded"][data-node-id="stage2"][data-type="Stage"]').waitFor();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('rejects a corrupt file without touching the document; lists shortcuts on ?', async () => {
     const { page, errors, context } = await openEditor(browser);
     const before = await docOf(page);

@@ -6,15 +6,11 @@
  *
  * HERACLES_E2E_SKIP_BUILD=1 reuses an existing build/ (faster when iterating on tests only).
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { findChromium } from '../../scripts/find-chromium.js';
-import { waitForHttp } from '../../scripts/http-ready.js';
+import { buildStudio, ROOT, servePreview } from './serve.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,67 +20,15 @@ declare module 'vitest' {
   }
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const chromiumPath = findChromium();
 
   const skipBuild =
-    process.env.HERACLES_E2E_SKIP_BUILD === '1' && existsSync(join(root, 'build', 'index.html'));
-  if (!skipBuild) {
-    const build = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
-      cwd: root,
-      stdio: 'inherit',
-    });
-    if (build.status !== 0) throw new Error(`vite build failed (exit code ${build.status})`);
-  }
+    process.env.HERACLES_E2E_SKIP_BUILD === '1' && existsSync(join(ROOT, 'build', 'index.html'));
+  if (!skipBuild) buildStudio();
 
-  const port = await freePort();
-  const server = spawn(
-    process.execPath,
-    // --bypass-lock: a preview the developer runs (npm start) may coexist with the tests' own one.
-    [
-      vite,
-      'preview',
-      '--port',
-      String(port),
-      '--strictPort',
-      '--host',
-      '127.0.0.1',
-      '--logLevel',
-      'warn',
-      '--bypass-lock',
-    ],
-    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  const baseURL = `http://127.0.0.1:${port}/`;
-  if (!(await waitForHttp(baseURL, { timeoutMs: 60_000, stillRunning: () => server.exitCode === null }))) {
-    server.kill('SIGKILL');
-    throw new Error(`vite preview did not answer at ${baseURL} (exit code ${server.exitCode ?? 'none yet'})`);
-  }
-
-  project.provide('baseURL', baseURL);
+  const served = await servePreview();
+  project.provide('baseURL', served.baseURL);
   project.provide('chromiumPath', chromiumPath);
-
-  return async () => {
-    if (server.exitCode !== null) return;
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-    if (server.exitCode === null) server.kill('SIGKILL');
-  };
+  return () => served.stop();
 }

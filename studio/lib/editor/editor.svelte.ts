@@ -7,6 +7,7 @@ import { getBlock } from '$blocks';
 import type { ParamValue } from '$blocks';
 import {
   CommandError,
+  convertToGroup,
   copySelection,
   describe,
   freshId,
@@ -24,6 +25,7 @@ import { formatIssue, type HeraclesDocument } from '$runtime/document/schema';
 import { loadDocument } from '$runtime/document/load';
 import { saveAutosave } from './autosave';
 import { idSet, issuesBy } from './flow';
+import { isInnerId, rootId } from './expand';
 
 export type Status = { kind: 'info' | 'error'; text: string };
 
@@ -78,6 +80,8 @@ export class EditorState {
   /** A selection the editor wants the canvas to show (after add, paste, select all). */
   selectRequest = $state.raw<string[] | null>(null);
   status = $state.raw<Status | null>(null);
+  /** Composites shown expanded, by path (`stage1`, `stage1/b0`): view state, never in the document. */
+  expanded = $state.raw<readonly string[]>([]);
   /** Bumped on every change; `savedRevision` catches up when the autosave is written. */
   revision = $state(0);
   savedRevision = $state(-1);
@@ -95,8 +99,9 @@ export class EditorState {
     this.undoLabel = this.#history.undoLabel;
     this.redoLabel = this.#history.redoLabel;
     const known = idSet(this.doc.nodes);
-    if (this.selectedNodes.some((id) => !known.has(id)))
-      this.selectedNodes = this.selectedNodes.filter((id) => known.has(id));
+    // Inner nodes (paths) stay selected while their top-level composite exists.
+    if (this.selectedNodes.some((id) => !known.has(rootId(id))))
+      this.selectedNodes = this.selectedNodes.filter((id) => known.has(rootId(id)));
     this.revision++;
     if (this.autosave) this.#save();
   }
@@ -156,6 +161,7 @@ export class EditorState {
   /** Replaces the document (open, template, share link): a fresh history. */
   open(doc: HeraclesDocument, message?: string): void {
     this.#history.reset(doc);
+    this.expanded = [];
     this.select([]);
     this.#changed();
     if (message) this.say('info', message);
@@ -207,8 +213,42 @@ export class EditorState {
     });
   }
 
+  /** Top-level selected nodes (inner nodes of expanded composites are not document nodes). */
+  get selectedTopLevel(): string[] {
+    return this.selectedNodes.filter((id) => !isInnerId(id));
+  }
+
+  toggleExpanded(path: string): void {
+    this.expanded = this.expanded.includes(path)
+      ? this.expanded.filter((p) => p !== path)
+      : [...this.expanded, path];
+  }
+
+  /** "Convert to group" for a Stage / Heracles Block: one undoable command. */
+  convertToGroup(id: string): boolean {
+    let prepared: ReturnType<typeof convertToGroup>;
+    try {
+      prepared = convertToGroup(this.doc, id);
+    } catch (e) {
+      if (!(e instanceof CommandError)) throw e;
+      this.say('error', `Could not convert ${id} to a group: ${e.message}`);
+      return false;
+    }
+    if (!this.run(prepared.command)) return false;
+    this.say(
+      'info',
+      `Converted ${id} to a Group over "${prepared.ref}": edit a block inside to change every repeat${prepared.note ? ` (${prepared.note})` : ''}`,
+    );
+    return true;
+  }
+
+  /** Edits a param of a node inside the group `ref` (every repeat and every Group using it). */
+  setCompositeParam(ref: string, id: string, name: string, value: ParamValue | undefined): void {
+    this.run({ type: 'setCompositeParam', ref, id, name, value });
+  }
+
   deleteSelection(): void {
-    const ids = this.selectedNodes;
+    const ids = this.selectedTopLevel;
     const nodeSet = idSet(ids.map((id) => ({ id })));
     const edgeIds = this.selectedEdges.filter((id) => {
       const e = this.doc.edges.find((x) => x.id === id);
@@ -242,8 +282,8 @@ export class EditorState {
   }
 
   copy(): void {
-    if (!this.selectedNodes.length) return this.say('info', 'Select blocks to copy');
-    this.#clipboard = copySelection(this.doc, this.selectedNodes);
+    if (!this.selectedTopLevel.length) return this.say('info', 'Select blocks to copy');
+    this.#clipboard = copySelection(this.doc, this.selectedTopLevel);
     this.say(
       'info',
       `Copied ${this.#clipboard.nodes.length} block${this.#clipboard.nodes.length === 1 ? '' : 's'}`,
