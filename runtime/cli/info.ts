@@ -2,7 +2,7 @@
 import { analyzeDocument } from '../graph/analyze';
 import { formatIssue } from '../document/schema';
 import { resolveDocument } from './documents';
-import { shapeText, si, table } from './format';
+import { shapeText, si, table } from '../format';
 import type { Io } from './io';
 
 export async function info(args: { ref: string; json: boolean }, io: Io): Promise<number> {

@@ -5,6 +5,7 @@
  * and a stream of progress events. Tensor count stays flat across steps and epochs.
  */
 import * as tf from '@tensorflow/tfjs';
+import { mulberry32 } from '../data/bytes';
 import type { Training } from '../document/schema';
 import { ForecastAccumulator, classificationMetrics } from './metrics';
 import type { ClassificationMetrics, ForecastMetrics } from './metrics';
@@ -73,17 +74,8 @@ export interface TrainResult {
   checkpoint?: Checkpoint;
 }
 
-/** mulberry32: a small seeded PRNG so shuffles repeat exactly. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG so shuffles repeat exactly. */
+export const rng = mulberry32;
 
 export function shuffled(n: number, seed: number): Int32Array {
   const p = new Int32Array(n);

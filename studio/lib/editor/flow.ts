@@ -306,19 +306,7 @@ export function docPositions(moved: readonly FlowNode[]): Record<string, Positio
   );
 }
 
-export const shapeText = (s: Shape | undefined): string => (s ? `[${s.join(', ')}]` : '?');
-
-/** 21229512 → "21.23 M". */
-export function si(n: number, digits = 2): string {
-  const units: [number, string][] = [
-    [1e12, 'T'],
-    [1e9, 'G'],
-    [1e6, 'M'],
-    [1e3, 'K'],
-  ];
-  for (const [v, u] of units) if (Math.abs(n) >= v) return `${(n / v).toFixed(digits)} ${u}`;
-  return String(n);
-}
+export { shapeText, si } from '$runtime/format';
 
 /** The drag-and-drop data type of palette items. */
 export const DRAG_TYPE = 'application/x-heracles-block';

@@ -1,4 +1,4 @@
-/** Number formatting shared by the CLI's human-readable output. */
+/** Number and shape formatting shared by the CLI and the studio. */
 export function si(n: number, digits = 2): string {
   const units: [number, string][] = [
     [1e12, 'T'],
