@@ -16,7 +16,7 @@ import { compileDocument } from '../runtime/graph/compile';
 import { resolveParams } from '../runtime/graph/params';
 import { depthwise, spectralFilter } from '../runtime/layers/ops';
 import { dht2dRef } from '../runtime/spectral/matrices';
-import { chain } from '../tests/unit/helpers';
+import { chain, randomArray } from '../tests/unit/helpers';
 import { blockList, getBlock } from './index';
 import { BlockError, kindOfShape, product } from './types';
 import type { BlockDef, ParamValues, Shape } from './types';
@@ -25,19 +25,6 @@ import type { BlockDef, ParamValues, Shape } from './types';
 // Helpers
 // ------------------------------------------------------------------------------------------
 
-/** Small seeded PRNG (mulberry32), values in [-1, 1), so every run uses the same inputs. */
-function randomArray(size: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
 const randomTensor = (shape: number[], seed: number, scale = 1, offset = 0): tf.Tensor =>
   tf.tidy(() => tf.add(tf.mul(tf.tensor(randomArray(product(shape), seed), shape), scale), offset));
 

@@ -1,6 +1,7 @@
 /** Small builders for test documents. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { mulberry32 } from '../../runtime/data/bytes';
 import { loadDocument } from '../../runtime/document/load';
 import { formatIssue } from '../../runtime/document/schema';
 import type { HeraclesDocument } from '../../runtime/document/schema';
@@ -35,4 +36,10 @@ export function chain(
     nodes: nodes.map((n) => ({ params: {}, ...n })),
     edges: nodes.slice(1).map((n, i) => ({ id: `e${i}`, source: nodes[i].id, target: n.id })),
   });
+}
+
+/** Seeded values in [-1, 1), so every test run uses the same inputs. */
+export function randomArray(size: number, seed: number): Float32Array {
+  const r = mulberry32(seed);
+  return Float32Array.from({ length: size }, () => r() * 2 - 1);
 }
