@@ -10,9 +10,9 @@ import {
   transformParam,
 } from './common';
 import downsample from './downsample';
-import { LAYOUT_PARAM, MIXERS, heraclesBlockGraph } from './heracles-block';
+import { LAYOUT_PARAM, MIXERS } from './heracles-block';
 import { BlockError, defineBlock } from './types';
-import type { SubGraph } from './types';
+import type { Shape, SubGraph } from './types';
 
 export default defineBlock({
   type: 'Stage',
@@ -78,23 +78,13 @@ export default defineBlock({
   },
   inferShape([s], p) {
     requireTokens(s, 'Stage');
-    if (!p.downsample && channelsOf(s) !== p.dim)
-      throw new BlockError(
-        `without a downsample the stage keeps its ${channelsOf(s)} input channels, but Channels is ${p.dim}`,
-        `set Channels to ${channelsOf(s)} or turn on "Downsample first"`,
-        'dim',
-      );
+    checkChannels(s, p);
     // The analysis works from the expanded graph; this must agree with it (the Downsample changes the shape).
     return p.downsample ? downsample.inferShape([s], { dim: p.dim, preNorm: true, epsilon: p.epsilon }) : [s];
   },
   cost: () => ({ params: 0, macs: 0 }),
   expand(p, [s]) {
-    if (!p.downsample && s && channelsOf(s) !== p.dim)
-      throw new BlockError(
-        `without a downsample the stage keeps its ${channelsOf(s)} input channels, but Channels is ${p.dim}`,
-        `set Channels to ${channelsOf(s)} or turn on "Downsample first"`,
-        'dim',
-      );
+    if (s) checkChannels(s, p);
     const parts: SubGraph[] = [];
     if (p.downsample)
       parts.push({
@@ -132,5 +122,13 @@ export default defineBlock({
     return chainGraphs(parts);
   },
 });
-// Keeps the inner block graph importable for the editor's expanded view.
-export { heraclesBlockGraph };
+
+/** Without a downsample a stage cannot change the channel count. */
+function checkChannels(s: Shape, p: { downsample: boolean; dim: number }): void {
+  if (!p.downsample && channelsOf(s) !== p.dim)
+    throw new BlockError(
+      `without a downsample the stage keeps its ${channelsOf(s)} input channels, but Channels is ${p.dim}`,
+      `set Channels to ${channelsOf(s)} or turn on "Downsample first"`,
+      'dim',
+    );
+}

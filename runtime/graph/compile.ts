@@ -9,7 +9,7 @@ import type { BlockDef, ParamValues } from '../../blocks/types';
 import type { DocumentIssue, HeraclesDocument } from '../document/schema';
 import { formatIssue } from '../document/schema';
 import '../layers/index';
-import { analyzeDocument, edgeIdOf } from './analyze';
+import { analyzeDocument } from './analyze';
 import { applyFreeze } from './backbone';
 import type { GraphAnalysis, GraphLike } from './analyze';
 
@@ -55,8 +55,7 @@ function buildGraph(
   const produced = new Map<string, tf.SymbolicTensor[]>();
   const nodesById = new Map(graph.nodes.map((n) => [n.id, n]));
   const incoming = new Map<string, { source: string; handle: string }[]>();
-  graph.edges.forEach((e, i) => {
-    void edgeIdOf(e, i);
+  graph.edges.forEach((e) => {
     const key = portKey(e.target, e.targetHandle ?? 'in');
     incoming.set(key, [...(incoming.get(key) ?? []), { source: e.source, handle: e.sourceHandle ?? 'out' }]);
   });
