@@ -59,7 +59,7 @@ export function tinyDocument(cfg: TinyConfig = TINY, seed = 1): HeraclesDocument
     target: n.id as string,
   }));
   const raw = {
-    schemaVersion: 1,
+    schemaVersion: 2,
     metadata: { name: 'Heracles-tiny benchmark' },
     task: { kind: 'classification', inputShape: [28, 28, 1], classes: cfg.classes },
     training: { seed },

@@ -19,6 +19,55 @@ describe('loading documents', () => {
     }
   });
 
+  it('turns a graph-only (version 1) document into a notebook and keeps its graph as it was', () => {
+    const dir = path.join(fixtures, 'schema-v1');
+    for (const f of readdirSync(dir).filter((f) => f.endsWith('.heracles.json'))) {
+      const raw = JSON.parse(readFileSync(path.join(dir, f), 'utf8'));
+      const r = loadDocument(raw);
+      if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'));
+      expect(r.migratedFrom, f).toBe(1);
+      expect(r.doc.schemaVersion).toBe(CURRENT_SCHEMA_VERSION);
+      expect(r.doc.nodes.map((n) => n.id)).toEqual(raw.nodes.map((n: { id: string }) => n.id));
+      expect(r.doc.edges.length).toBe(raw.edges.length);
+      expect(r.doc.cells.map((c) => c.kind)).toEqual([
+        ...(raw.metadata.description ? ['notes'] : []),
+        'data',
+        'model',
+        'train',
+        'evaluate',
+        'export',
+      ]);
+      const intro = r.doc.cells[0];
+      if (raw.metadata.description) expect(intro.kind === 'notes' && intro.text).toBe(raw.metadata.description);
+    }
+  });
+
+  it('loads every frozen copy of schema version 2 without migrating it', () => {
+    const dir = path.join(fixtures, 'schema-v2');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.heracles.json'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      const r = loadDocument(readFileSync(path.join(dir, f), 'utf8'));
+      if (!r.ok) throw new Error(f + ': ' + r.issues.map(formatIssue).join('\n'));
+      expect(r.migratedFrom).toBeUndefined();
+      expect(r.doc.cells.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('rejects cells it cannot show, naming the cell', () => {
+    const raw = { ...valid(), schemaVersion: 2 };
+    const bad = (cells: unknown) => {
+      const r = loadDocument({ ...raw, cells });
+      expect(r.ok).toBe(false);
+      return r.ok ? '' : r.issues.map(formatIssue).join('\n');
+    };
+    expect(bad([{ id: 'a', kind: 'chart' }])).toMatch(/\$\.cells\[0\]/);
+    expect(bad([{ id: 'a', kind: 'notes' }])).toMatch(/\$\.cells\[0\]\.text/);
+    expect(bad([{ id: 'a', kind: 'model' }, { id: 'a', kind: 'train' }])).toMatch(/unique/);
+    expect(bad([{ id: 'a', kind: 'model' }, { id: 'b', kind: 'model' }])).toMatch(/one model cell/);
+    expect(bad([{ id: 'a', kind: 'code', source: 'x', blockType: 'lower' }])).toMatch(/PascalCase/);
+  });
+
   it('fills defaults (training section, positions, params)', () => {
     const raw = valid();
     delete raw.training;

@@ -5,6 +5,7 @@
 import { parseTree, printParseErrorCode } from 'jsonc-parser';
 import type { ParseError } from 'jsonc-parser';
 import * as v from 'valibot';
+import { defaultCells } from './cells';
 import { CURRENT_SCHEMA_VERSION, DocumentSchema, schemaIssues } from './schema';
 import type { DocumentIssue, HeraclesDocument } from './schema';
 
@@ -14,7 +15,14 @@ export type Migration = (doc: Record<string, unknown>) => Record<string, unknown
  * `MIGRATIONS[n]` upgrades a document from schema version n to n + 1. Append, never edit: frozen copies of
  * every earlier version live in `tests/fixtures/schema-v*` and must keep loading.
  */
-export const MIGRATIONS: Readonly<Record<number, Migration>> = {};
+export const MIGRATIONS: Readonly<Record<number, Migration>> = {
+  /** 1 → 2: the graph becomes a notebook; its description becomes the first notes cell. */
+  1: (doc) => {
+    const meta = doc.metadata as { description?: unknown } | undefined;
+    const description = typeof meta?.description === 'string' ? meta.description : undefined;
+    return { ...doc, cells: defaultCells(description) };
+  },
+};
 
 export type LoadResult =
   { ok: true; doc: HeraclesDocument; migratedFrom?: number } | { ok: false; issues: DocumentIssue[] };

@@ -6,8 +6,10 @@
  * `runtime/graph/analyze.ts` against the block registry.
  */
 import * as v from 'valibot';
+import { CellsSchema, defaultCells } from './cells';
 
-export const CURRENT_SCHEMA_VERSION = 1;
+/** 1: a graph. 2: a notebook — ordered cells around the graph (`cells.ts`). */
+export const CURRENT_SCHEMA_VERSION = 2;
 
 const Id = v.pipe(
   v.string('an id must be a string'),
@@ -109,6 +111,8 @@ export const DocumentSchema = v.object({
   nodes: v.array(NodeSchema),
   edges: v.array(EdgeSchema),
   composites: v.optional(v.record(Id, CompositeSchema), {}),
+  /** The notebook around the graph; a document without cells gets the default ones. */
+  cells: v.optional(CellsSchema, () => defaultCells()),
 });
 
 export type HeraclesDocument = v.InferOutput<typeof DocumentSchema>;

@@ -30,7 +30,7 @@ export function chain(
   task: HeraclesDocument['task'] = { kind: 'classification', inputShape: [28, 28, 1], classes: 10 },
 ): HeraclesDocument {
   return mustLoad({
-    schemaVersion: 1,
+    schemaVersion: 2,
     metadata: { name: 'test' },
     task,
     nodes: nodes.map((n) => ({ params: {}, ...n })),

@@ -32,7 +32,7 @@ export type Status = { kind: 'info' | 'error'; text: string };
 /** A new model: an Input and an Output for 28×28×1 images in 10 classes, defaults filled in. */
 export function newDocument(): HeraclesDocument {
   const r = loadDocument({
-    schemaVersion: 1,
+    schemaVersion: 2,
     metadata: { name: 'Untitled model' },
     task: { kind: 'classification', inputShape: [28, 28, 1], classes: 10 },
     nodes: [
