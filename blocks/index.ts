@@ -65,6 +65,27 @@ export const blockList: BlockDef[] = [
 ] as unknown as BlockDef[];
 
 const byType = new Map(blockList.map((b) => [b.type, b]));
+/** Types added at run time (code blocks from a trusted notebook); built-ins can never be replaced. */
+const added = new Set<string>();
+
+export const isBuiltinBlock = (type: string): boolean => byType.has(type) && !added.has(type);
+
+/** Adds (or replaces an earlier added) block type. */
+export function registerBlock(def: BlockDef): void {
+  if (isBuiltinBlock(def.type)) throw new Error(`"${def.type}" is a built-in block type`);
+  const old = byType.get(def.type);
+  if (old) blockList.splice(blockList.indexOf(old), 1);
+  blockList.push(def);
+  byType.set(def.type, def);
+  added.add(def.type);
+}
+
+export function unregisterBlock(type: string): void {
+  if (!added.has(type)) return;
+  blockList.splice(blockList.indexOf(byType.get(type) as BlockDef), 1);
+  byType.delete(type);
+  added.delete(type);
+}
 
 export function getBlock(type: string): BlockDef | undefined {
   return byType.get(type);

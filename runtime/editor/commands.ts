@@ -7,11 +7,13 @@
  * gives a document deep-equal to `docBefore` (same array order, same key order). History keeps
  * `(cmd, inverse)` pairs — deltas, never snapshots of the whole graph.
  */
-import type { Composite, DocEdge, DocNode, HeraclesDocument } from '../document/schema';
+import type { Composite, DocEdge, DocNode, HeraclesDocument, Task, Training } from '../document/schema';
 import type { ParamValue, ParamValues, SubGraph } from '../../blocks/types';
 import { getBlock } from '../../blocks/index';
 import { heraclesBlockGraph } from '../../blocks/heracles-block';
 import { resolveParams } from '../graph/params';
+import { applyCell, describeCell, invertCell } from './cells';
+import type { CellCommand } from './cells';
 
 export type Position = { x: number; y: number };
 
@@ -47,6 +49,14 @@ export type Command =
   /** Sets (or, `value: undefined`, removes) a param of node `id` inside the group `composites[ref]`:
    *  every Group node using it, and every repeat, changes. */
   | { type: 'setCompositeParam'; ref: string; id: string; name: string; value: ParamValue | undefined }
+  /** Replaces the document's `task` section (the Data panel makes it follow the loaded data). */
+  | { type: 'setTask'; task: Task }
+  /** Replaces the document's `training` section (the Train panel's hyper-parameters). */
+  | { type: 'setTraining'; training: Training }
+  /** Replaces the whole document (an edit of the document as JSON text); its inverse restores the old one. */
+  | { type: 'setDocument'; doc: HeraclesDocument; label?: string }
+  /** Notebook cells: see `cells.ts`. */
+  | CellCommand
   | { type: 'batch'; label?: string; commands: Command[] };
 
 export class CommandError extends Error {
@@ -186,6 +196,17 @@ export function apply(doc: HeraclesDocument, cmd: Command): HeraclesDocument {
       const nodes = def.nodes.map((n, k) => (k === i ? { ...node, params } : n));
       return apply(doc, { type: 'setComposite', name: cmd.ref, value: { ...def, nodes } });
     }
+    case 'setTask':
+      return { ...doc, task: structuredClone(cmd.task) };
+    case 'setTraining':
+      return { ...doc, training: structuredClone(cmd.training) };
+    case 'setDocument':
+      return cmd.doc;
+    case 'addCell':
+    case 'removeCell':
+    case 'moveCell':
+    case 'updateCell':
+      return applyCell(doc, cmd);
     case 'batch':
       return cmd.commands.reduce(apply, doc);
   }
@@ -259,6 +280,17 @@ export function invert(cmd: Command, docBefore: HeraclesDocument): Command {
     }
     case 'setCompositeParam':
       return { type: 'setComposite', name: cmd.ref, value: compositeOf(docBefore, cmd.ref) };
+    case 'setTask':
+      return { type: 'setTask', task: docBefore.task };
+    case 'setTraining':
+      return { type: 'setTraining', training: docBefore.training };
+    case 'setDocument':
+      return { type: 'setDocument', doc: docBefore, label: cmd.label };
+    case 'addCell':
+    case 'removeCell':
+    case 'moveCell':
+    case 'updateCell':
+      return invertCell(cmd, docBefore);
     case 'batch': {
       const inverses: Command[] = [];
       let doc = docBefore;
@@ -302,6 +334,17 @@ export function describe(cmd: Command): string {
       return cmd.value === undefined ? `delete group ${cmd.name}` : `define group ${cmd.name}`;
     case 'setCompositeParam':
       return `set ${cmd.ref}/${cmd.id}.${cmd.name}`;
+    case 'setTask':
+      return `set task to ${cmd.task.kind}`;
+    case 'setTraining':
+      return 'change the training settings';
+    case 'setDocument':
+      return cmd.label ?? 'edit the document';
+    case 'addCell':
+    case 'removeCell':
+    case 'moveCell':
+    case 'updateCell':
+      return describeCell(cmd);
     case 'batch':
       return cmd.label ?? 'edit';
   }

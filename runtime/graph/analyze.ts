@@ -317,8 +317,23 @@ export function analyzeGraph(graph: GraphLike, opts: AnalyzeOptions = {}): Graph
 }
 
 /** Analyses a whole document: the graph, its Input/Output blocks and the task they must match. */
+/** An unknown type that a code cell defines is not a typo: say that the code has not run yet. */
+function explainCodeBlocks(doc: HeraclesDocument, a: GraphAnalysis): void {
+  const byType = new Map(
+    (doc.cells ?? []).flatMap((c) => (c.kind === 'code' && c.blockType ? [[c.blockType, c.id]] : [])),
+  );
+  for (const issue of a.issues) {
+    const type = issue.code === 'unknown-type' && /"(.+)"$/.exec(issue.message)?.[1];
+    const cell = type && byType.get(type);
+    if (!cell) continue;
+    issue.message = `block type "${type}" is defined by code cell "${cell}", which has not run`;
+    issue.hint = 'trust the notebook to run its code (only if you trust where it came from)';
+  }
+}
+
 export function analyzeDocument(doc: HeraclesDocument): GraphAnalysis {
   const a = analyzeGraph(doc, { composites: doc.composites });
+  explainCodeBlocks(doc, a);
   const inputs = doc.nodes.filter((n) => n.type === 'Input');
   const outputs = doc.nodes.filter((n) => n.type === 'Output');
   const docIssue = (code: string, message: string, hint: string) =>

@@ -9,3 +9,4 @@ export { RevIN, RevINDenorm } from './revin';
 export { ZeroPad1D } from './zero-pad-1d';
 export { LayerNorm } from './layer-norm';
 export { BatchNorm } from './batch-norm';
+export { CodeLayer } from './code-layer';
