@@ -31,8 +31,12 @@ export interface OpenedPage {
 }
 
 /** Opens `path` in a fresh context and records everything that went wrong while the page lives. */
-export async function openPage(browser: Browser, path = '/'): Promise<OpenedPage> {
-  const context = await browser.newContext();
+export async function openPage(
+  browser: Browser,
+  path = '/',
+  options: { permissions?: string[] } = {},
+): Promise<OpenedPage> {
+  const context = await browser.newContext({ permissions: options.permissions });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (msg) => {

@@ -16,8 +16,8 @@ interface DocLike {
 }
 const graphOf = async (page: Page) => (await docOf(page)) as unknown as DocLike;
 
-async function openEditor(browser: Browser, path = '/') {
-  const opened = await openPage(browser, path);
+async function openEditor(browser: Browser, path = '/', options: { permissions?: string[] } = {}) {
+  const opened = await openPage(browser, path, options);
   await opened.page.setViewportSize({ width: 1400, height: 900 });
   await opened.page.locator('[data-testid="editor"][data-ready="true"]').waitFor();
   return opened;
@@ -277,6 +277,43 @@ describe('editor', () => {
     expect(copy.params).toEqual(nodes.find((n) => n.id === 'stage2')?.params);
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  it('copies blocks into another tab with another document; other clipboard text changes nothing', async () => {
+    const clipboard = { permissions: ['clipboard-read', 'clipboard-write'] };
+    const a = await openEditor(browser, '/', clipboard);
+    await openTemplate(a.page, 'heracles-tiny');
+    await a.page.locator('[data-node-id="stage1"]').click();
+    await a.page.keyboard.press('Control+c');
+    const text = await a.page.evaluate(() => navigator.clipboard.readText());
+    expect(JSON.parse(text).nodes.map((n: { id: string }) => n.id)).toEqual(['stage1']);
+
+    // Another tab, another document: Ctrl+V brings the Stage with its params.
+    const b = await openEditor(browser, '/', clipboard);
+    const page = b.page;
+    await openTemplate(page, 'heracles-ts');
+    const before = await graphOf(page);
+    await page.locator('.svelte-flow__pane').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Control+v');
+    await expect.poll(async () => (await graphOf(page)).nodes.length).toBe(before.nodes.length + 1);
+    const pasted = (await graphOf(page)).nodes.at(-1);
+    expect(pasted?.type).toBe('Stage');
+    expect(pasted?.params).toEqual(JSON.parse(text).nodes[0].params);
+
+    // Text that is not blocks: a message, and the document stays as it was.
+    const now = await docOf(page);
+    await page.evaluate(() => {
+      const data = new DataTransfer();
+      data.setData('text/plain', '{"not": "blocks"}');
+      window.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data }));
+    });
+    await expect(page.getByTestId('status').textContent()).resolves.toMatch(
+      /Nothing pasted: .*not Heracles blocks/,
+    );
+    expect(await docOf(page)).toEqual(now);
+    expect([...a.errors, ...b.errors]).toEqual([]);
+    await a.context.close();
+    await b.context.close();
   });
 
   it('restores the autosaved document after a reload', async () => {

@@ -8,17 +8,21 @@ import type { ParamValue } from '$blocks';
 import {
   CommandError,
   convertToGroup,
-  copySelection,
   describe,
   freshId,
   History,
   idStem,
   newEdgeId,
-  preparePaste,
-  type Clipboard,
   type Command,
   type Position,
 } from '$runtime/editor/commands';
+import {
+  clipboardText,
+  copyBlocks,
+  parseClipboardText,
+  pasteCommand,
+  type BlocksClipboard,
+} from '$runtime/editor/clipboard';
 import { canConnect, type ConnectCheck } from '$runtime/editor/connect';
 import { analyzeDocument, type GraphAnalysis } from '$runtime/graph/analyze';
 import { formatIssue, type HeraclesDocument } from '$runtime/document/schema';
@@ -87,7 +91,7 @@ export class EditorState {
   savedRevision = $state(-1);
 
   #history = new History(this.doc);
-  #clipboard: Clipboard | null = null;
+  #clipboard: BlocksClipboard | null = null;
   #saving: Promise<void> = Promise.resolve();
   /** False until the first document is in place (autosave must not overwrite the stored one before). */
   autosave = false;
@@ -281,22 +285,35 @@ export class EditorState {
     this.run({ type: 'setLabel', id, label: label.trim() || undefined });
   }
 
-  copy(): void {
-    if (!this.selectedTopLevel.length) return this.say('info', 'Select blocks to copy');
-    this.#clipboard = copySelection(this.doc, this.selectedTopLevel);
-    this.say(
-      'info',
-      `Copied ${this.#clipboard.nodes.length} block${this.#clipboard.nodes.length === 1 ? '' : 's'}`,
-    );
+  /** Copies the selection; returns it as clipboard text (for the system clipboard, other tabs). */
+  copy(): string | undefined {
+    if (!this.selectedTopLevel.length) {
+      this.say('info', 'Select blocks to copy');
+      return undefined;
+    }
+    this.#clipboard = copyBlocks(this.doc, this.selectedTopLevel);
+    const n = this.#clipboard.nodes.length;
+    this.say('info', `Copied ${n} block${n === 1 ? '' : 's'}`);
+    return clipboardText(this.#clipboard);
   }
 
-  paste(): void {
-    if (!this.#clipboard) return this.say('info', 'Nothing to paste: copy blocks first');
-    const cmd = preparePaste(this.doc, this.#clipboard);
-    if (this.run(cmd)) {
-      this.select(cmd.nodes.map((n) => n.id));
-      this.#clipboard = copySelection(this.doc, this.selectedNodes);
-      this.say('info', `Pasted ${cmd.nodes.length} block${cmd.nodes.length === 1 ? '' : 's'}`);
+  /**
+   * Pastes blocks: from clipboard text when given (copied in any tab or document), else from the last copy
+   * here. Text that is not Heracles blocks gets a message and changes nothing.
+   */
+  paste(text?: string): void {
+    let clip = this.#clipboard;
+    if (text !== undefined && text.trim()) {
+      const r = parseClipboardText(text);
+      if (!r.ok) return this.say('error', `Nothing pasted: ${r.message}`);
+      clip = r.clip;
+    }
+    if (!clip) return this.say('info', 'Nothing to paste: copy blocks first');
+    const { command, ids } = pasteCommand(this.doc, clip);
+    if (this.run(command)) {
+      this.select(ids);
+      this.#clipboard = copyBlocks(this.doc, ids);
+      this.say('info', `Pasted ${ids.length} block${ids.length === 1 ? '' : 's'}`);
     }
   }
 
