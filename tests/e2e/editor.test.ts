@@ -508,6 +508,63 @@ describe('editor', () => {
     await context.close();
   });
 
+  it('edits the structure inside a group: add a block, link it, delete it — in every repeat, undoable', async () => {
+    const { page, errors, context } = await openEditor(browser);
+    await openTemplate(page, 'heracles-tiny');
+    await page.getByRole('button', { name: /^Expand Stage 3: / }).click();
+    await page.getByRole('button', { name: /^Convert Stage 3: .* to a group$/ }).click();
+    await expect.poll(() => page.getByTestId('status').textContent()).toMatch(/Converted stage3 to a Group/);
+    type WithGroups = DocLike & {
+      composites: Record<
+        string,
+        {
+          nodes: { id: string; type: string }[];
+          edges: { source: string; target: string }[];
+          outputs: { node: string }[];
+        }
+      >;
+    };
+    const converted = (await docOf(page)) as unknown as WithGroups;
+    const ref = String(converted.nodes.find((n) => n.id === 'stage3')?.params.ref);
+    const last = converted.composites[ref].outputs[0].node;
+    await fitView(page);
+
+    // A block selected inside the group + a palette item = a new block in the group, shown in both repeats.
+    await page.locator(`.svelte-flow__node[data-id="stage3/r0.${last}"]`).click();
+    await page.getByTestId('palette').getByRole('button', { name: 'Dropout', exact: true }).click();
+    await expect.poll(() => page.getByTestId('status').textContent()).toMatch(/Added Dropout to group/);
+    const added = (await docOf(page)) as unknown as WithGroups;
+    const drop = added.composites[ref].nodes.find((n) => n.type === 'Dropout')?.id as string;
+    expect(drop).toBeTruthy();
+    await page.locator(`[data-node-id="stage3/r1.${drop}"]`).waitFor();
+
+    // Link the group's last block to it by dragging between the inner handles.
+    await fitView(page);
+    await drag(page, `stage3/r0.${last}`, `stage3/r0.${drop}`);
+    await expect
+      .poll(async () =>
+        ((await docOf(page)) as unknown as WithGroups).composites[ref].edges.some(
+          (e) => e.source === last && e.target === drop,
+        ),
+      )
+      .toBe(true);
+
+    // Delete it from the other repeat: gone from the group, with its link.
+    await page.locator(`.svelte-flow__node[data-id="stage3/r1.${drop}"]`).click();
+    await page.keyboard.press('Delete');
+    await expect
+      .poll(async () => ((await docOf(page)) as unknown as WithGroups).composites[ref].nodes.length)
+      .toBe(converted.composites[ref].nodes.length);
+    expect(((await docOf(page)) as unknown as WithGroups).composites[ref]).toEqual(converted.composites[ref]);
+
+    // Three undos: the link, the block... back to the converted document.
+    const undo = page.getByRole('button', { name: 'Undo', exact: true });
+    for (let i = 0; i < 3; i++) await undo.click();
+    expect(await docOf(page)).toEqual(converted);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('rejects a corrupt file without touching the document; lists shortcuts on ?', async () => {
     const { page, errors, context } = await openEditor(browser);
     const before = await docOf(page);

@@ -29,7 +29,15 @@ import { formatIssue, type HeraclesDocument } from '$runtime/document/schema';
 import { loadDocument } from '$runtime/document/load';
 import { saveAutosave } from './autosave';
 import { idSet, issuesBy } from './flow';
-import { isInnerId, rootId } from './expand';
+import { isInnerId, resolveInner, rootId, SEP, type InnerNode } from './expand';
+import {
+  addToGroup,
+  checkGroupLink,
+  connectInGroup,
+  definitionId,
+  removeFromGroup,
+  type InnerLink,
+} from '$runtime/editor/group-edit';
 
 export type Status = { kind: 'info' | 'error'; text: string };
 
@@ -191,6 +199,11 @@ export class EditorState {
     target: string,
     targetHandle: string | null | undefined,
   ): ConnectCheck {
+    if (isInnerId(source) || isInnerId(target)) {
+      const g = this.#groupLink(source, sourceHandle, target, targetHandle);
+      if ('reason' in g) return { ok: false, reason: g.reason };
+      return checkGroupLink(this.doc, g.ref, g.link, g.inner);
+    }
     return canConnect(this.doc, this.analysis, source, sourceHandle, target, targetHandle);
   }
 
@@ -205,6 +218,10 @@ export class EditorState {
       this.say('error', `Cannot connect: ${r.reason}`);
       return false;
     }
+    if (isInnerId(source)) {
+      const g = this.#groupLink(source, sourceHandle, target, targetHandle);
+      return 'ref' in g && this.#runGroupEdit(() => connectInGroup(this.doc, g.ref, g.link, g.inner));
+    }
     return this.run({
       type: 'connect',
       edge: {
@@ -215,6 +232,77 @@ export class EditorState {
         targetHandle: targetHandle ?? 'in',
       },
     });
+  }
+
+  /** The user group an inner node belongs to, when its structure can be edited here. */
+  editableInner(path: string): (InnerNode & { edit: NonNullable<InnerNode['edit']> }) | undefined {
+    const inner = resolveInner(this.analysis, path);
+    return inner?.edit ? (inner as InnerNode & { edit: NonNullable<InnerNode['edit']> }) : undefined;
+  }
+
+  /** A link between two inner nodes of the same group (ids as in the group's definition). */
+  #groupLink(
+    source: string,
+    sourceHandle: string | null | undefined,
+    target: string,
+    targetHandle: string | null | undefined,
+  ): { ref: string; link: InnerLink; inner?: GraphAnalysis } | { reason: string } {
+    const a = this.editableInner(source);
+    const b = this.editableInner(target);
+    if (!a || !b)
+      return {
+        reason:
+          isInnerId(source) !== isInnerId(target)
+            ? 'a link cannot cross the border of an expanded block'
+            : "the blocks inside a Stage or Heracles Block come from its params ('Convert to group' to edit them)",
+      };
+    if (a.parentPath !== b.parentPath) return { reason: 'both ends must be inside the same group' };
+    const repeatOf = (id: string) => /^r(\d+)\./.exec(id)?.[1] ?? '';
+    if (repeatOf(a.id) !== repeatOf(b.id))
+      return { reason: 'link blocks of the same repeat (every repeat is the same graph)' };
+    return {
+      ref: a.edit.ref,
+      link: {
+        source: a.edit.id,
+        sourceHandle: sourceHandle ?? 'out',
+        target: b.edit.id,
+        targetHandle: targetHandle ?? 'in',
+      },
+      // With one repeat the inner analysis uses the definition's ids; with more it does not.
+      inner: a.edit.repeat > 1 ? undefined : a.parent.inner,
+    };
+  }
+
+  #runGroupEdit(make: () => Command, done?: string): boolean {
+    let cmd: Command;
+    try {
+      cmd = make();
+    } catch (e) {
+      if (!(e instanceof CommandError)) throw e;
+      this.say('error', `Could not edit the group: ${e.message}`);
+      return false;
+    }
+    const ok = this.run(cmd);
+    if (ok && done) this.say('info', done);
+    return ok;
+  }
+
+  /** Adds a block inside the expanded group shown at `path` (every repeat gets it). */
+  addToGroup(path: string, type: string): boolean {
+    const info = resolveInner(this.analysis, path)?.info ?? this.analysis.nodes[path];
+    if (info?.type !== 'Group') return false;
+    const ref = String(info.params?.ref ?? '');
+    let id = '';
+    const ok = this.#runGroupEdit(
+      () => {
+        const r = addToGroup(this.doc, ref, type);
+        id = r.id;
+        return r.command;
+      },
+      `Added ${getBlock(type)?.displayName ?? type} to group "${ref}": link it inside the group`,
+    );
+    if (ok) this.select([`${path}${SEP}${Number(info.params?.repeat ?? 1) > 1 ? 'r0.' : ''}${id}`]);
+    return ok;
   }
 
   /** Top-level selected nodes (inner nodes of expanded composites are not document nodes). */
@@ -252,6 +340,7 @@ export class EditorState {
   }
 
   deleteSelection(): void {
+    if (this.#deleteInner()) return;
     const ids = this.selectedTopLevel;
     const nodeSet = idSet(ids.map((id) => ({ id })));
     const edgeIds = this.selectedEdges.filter((id) => {
@@ -267,6 +356,48 @@ export class EditorState {
         `Deleted ${ids.length} block${ids.length === 1 ? '' : 's'} and ${edgeIds.length ? 'links' : 'their links'}`,
       );
     }
+  }
+
+  /** Deletes selected blocks and links inside one user group (when that is what is selected). */
+  #deleteInner(): boolean {
+    const nodes = this.selectedNodes.filter(isInnerId).map((p) => this.editableInner(p));
+    const edges = this.selectedEdges.filter(isInnerId).flatMap((id) => {
+      const cut = id.lastIndexOf(SEP);
+      const parentPath = id.slice(0, cut);
+      const m = /^e(\d+)$/.exec(id.slice(cut + 1));
+      const parent = resolveInner(this.analysis, parentPath)?.info ?? this.analysis.nodes[parentPath];
+      const e = m && parent?.type === 'Group' ? parent.expanded?.edges[Number(m[1])] : undefined;
+      return e ? [{ ref: String(parent?.params?.ref), e }] : [];
+    });
+    if (!nodes.length && !edges.length) return false;
+    const refs = new Set([...nodes.map((n) => n?.edit.ref), ...edges.map((x) => x.ref)]);
+    if (nodes.some((n) => !n) || refs.size !== 1) {
+      this.say('error', 'Delete blocks inside one group at a time (generated blocks cannot be deleted)');
+      return true;
+    }
+    const ref = [...refs][0] as string;
+    const ids = [...new Set(nodes.map((n) => n?.edit.id as string))];
+    const links = edges
+      .map(({ e }) => ({
+        source: definitionId(e.source),
+        sourceHandle: e.sourceHandle,
+        target: definitionId(e.target),
+        targetHandle: e.targetHandle,
+      }))
+      .filter((l) => !ids.includes(l.source) && !ids.includes(l.target));
+    const unique = links.filter(
+      (l, i) => links.findIndex((k) => JSON.stringify(k) === JSON.stringify(l)) === i,
+    );
+    if (
+      this.#runGroupEdit(
+        () => removeFromGroup(this.doc, ref, ids, unique),
+        `Deleted ${ids.length ? `${ids.length} block${ids.length === 1 ? '' : 's'}` : `${unique.length} link${unique.length === 1 ? '' : 's'}`} in group "${ref}" (every repeat)`,
+      )
+    ) {
+      this.selectedNodes = [];
+      this.selectedEdges = [];
+    }
+    return true;
   }
 
   move(positions: Record<string, Position>): void {

@@ -187,7 +187,7 @@ export function containerNote(info: NodeInfo, root: NodeInfo): string {
   if (info.type === 'Group') {
     const ref = String(info.params?.ref ?? '');
     const repeat = Number(info.params?.repeat ?? 1);
-    return `Group "${ref}"${repeat > 1 ? ` ×${repeat}` : ''}: select a block inside to edit it; every repeat and every Group using "${ref}" changes.`;
+    return `Group "${ref}"${repeat > 1 ? ` ×${repeat}` : ''}: edit its blocks and links here (drop a palette block in to add one, Delete removes); every repeat and every Group using "${ref}" changes.`;
   }
   const own = getBlock(info.type)?.displayName ?? info.type;
   if (info.type === 'PretrainedBackbone')

@@ -38,6 +38,8 @@ export type BlockNodeData = {
   name: string;
   /** Inside an expanded composite: placed automatically, no links of its own. */
   inner: boolean;
+  /** Inside a user group: its links can be drawn and its blocks deleted. */
+  editable?: boolean;
   /** A composite with an inner graph to show. */
   expandable: boolean;
   /** Flow position − shift = document position (expanded composites push nodes below them down). */
@@ -108,6 +110,8 @@ export function buildView(v: ViewInput): { nodes: FlowNode[]; edges: FlowEdge[] 
       if (expanded.has(childPath) && canExpand(ci)) nested.set(n.id, buildInner(childPath, ci, root));
     }
     const layout = layoutInner(sub, (id) => nested.get(id)?.layout ?? { width: CARD_W, height: CARD_H });
+    // Inside a user group the structure can be edited (blocks linked and deleted, every repeat at once).
+    const editable = info.type === 'Group';
     const nodes: FlowNode[] = [];
     const edges: FlowEdge[] = [];
     for (const n of sub.nodes) {
@@ -129,7 +133,7 @@ export function buildView(v: ViewInput): { nodes: FlowNode[]; edges: FlowEdge[] 
             }
           : measured(childPath, familyOf(block?.category))),
         draggable: false,
-        connectable: false,
+        connectable: editable,
         deletable: false,
         data: {
           node: {
@@ -146,6 +150,7 @@ export function buildView(v: ViewInput): { nodes: FlowNode[]; edges: FlowEdge[] 
           title: n.label ?? n.id,
           name: childPath,
           inner: true,
+          editable,
           expandable: canExpand(ci),
           shift: ZERO,
           ...(box && ci ? { container: { note: containerNote(ci, root), convertible: false } } : {}),
@@ -165,6 +170,7 @@ export function buildView(v: ViewInput): { nodes: FlowNode[]; edges: FlowEdge[] 
       target: string,
       targetHandle: string,
       data: ShapeEdgeData,
+      canSelect = false,
     ): FlowEdge => ({
       id,
       type: 'shape',
@@ -173,7 +179,7 @@ export function buildView(v: ViewInput): { nodes: FlowNode[]; edges: FlowEdge[] 
       target,
       targetHandle,
       data,
-      selectable: false,
+      selectable: canSelect,
       deletable: false,
       ariaLabel: `inner link ${source} to ${target}`,
     });
@@ -186,6 +192,7 @@ export function buildView(v: ViewInput): { nodes: FlowNode[]; edges: FlowEdge[] 
           `${path}${SEP}${e.target}`,
           e.targetHandle,
           { shape: inner.edgeShapes[`e${i}`], issues: byEdge.get(`e${i}`) ?? [] },
+          editable,
         ),
       ),
     );
