@@ -316,6 +316,48 @@ describe('editor', () => {
     await b.context.close();
   });
 
+  it('multi-select: Ctrl+click and a Shift-drawn box select several blocks; copy and delete act on all', async () => {
+    const { page, errors, context } = await openEditor(browser);
+    await openTemplate(page, 'heracles-tiny');
+    await fitView(page);
+    await page.locator('.svelte-flow__node[data-id="stage1"]').click();
+    await page.locator('.svelte-flow__node[data-id="stage2"]').click({ modifiers: ['Control'] });
+    const selected = () =>
+      page
+        .locator('.svelte-flow__node.selected')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-id')).sort());
+    await expect.poll(selected).toEqual(['stage1', 'stage2']);
+    const before = await graphOf(page);
+    await page.keyboard.press('Control+d');
+    await expect.poll(async () => (await graphOf(page)).nodes.length).toBe(before.nodes.length + 2);
+    // The two copies keep the link between them.
+    const after = await graphOf(page);
+    const copies = after.nodes.slice(-2).map((n) => n.id);
+    expect(after.edges.some((e) => e.source === copies[0] && e.target === copies[1])).toBe(true);
+    await page.keyboard.press('Delete');
+    await expect.poll(async () => (await graphOf(page)).nodes.length).toBe(before.nodes.length);
+
+    // A box drawn with Shift held selects what it covers.
+    const box = async (id: string) =>
+      (await page.locator(`.svelte-flow__node[data-id="${id}"]`).boundingBox()) as {
+        x: number;
+        y: number;
+        width: number;
+        height: number;
+      };
+    const a = await box('stem');
+    const b = await box('stage1');
+    await page.keyboard.down('Shift');
+    await page.mouse.move(Math.min(a.x, b.x) - 30, a.y - 20);
+    await page.mouse.down();
+    await page.mouse.move(Math.max(a.x + a.width, b.x + b.width) + 30, b.y + b.height + 10, { steps: 8 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    await expect.poll(selected).toEqual(expect.arrayContaining(['stage1', 'stem']));
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('restores the autosaved document after a reload', async () => {
     const { page, errors, context } = await openEditor(browser);
     await openTemplate(page, 'heracles-tiny');
