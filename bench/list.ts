@@ -20,4 +20,11 @@ export const BENCHMARKS: readonly BenchmarkEntry[] = [
     target: 'first-load JS ≤ 1 MB gzipped; drag p95 ≤ 50 ms/frame',
     expectSeconds: 90,
   },
+  { name: 'onnx-presets', target: 'max |ONNX − tfjs| ≤ 1e-4 for S/B/L', expectSeconds: 240 },
+  {
+    name: 'serve',
+    target:
+      'no errors under load; every malformed request answered 4xx; the server answers /health throughout',
+    expectSeconds: 180,
+  },
 ];

@@ -26,6 +26,10 @@ Commands:
       metrics of a trained model on a split of the data
   predict <DIR> --input <file> [--json]
       the model's output for a .json array, a .csv window or an image
+  export <DIR> --format tfjs|onnx|pytorch [--out <path>] [--json]
+      the trained model as a tfjs zip (with a loader for our layers), an .onnx file or a PyTorch folder
+  serve <DIR> [--port 8080] [--host 127.0.0.1] [--body-limit-mb 8]
+      an HTTP server: POST /predict (JSON, image bytes or a CSV window), GET /health, GET / model card
 
 A document is a path to a .heracles.json file or a preset name (${presetNames().join(', ') || 'none found'}).`;
 
@@ -135,6 +139,46 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         const { predictCommand } = await import('./predict');
         return await predictCommand(
           { dir: positionals[0], input: v.input, backend: backendOf(v.backend), json: v.json },
+          io,
+        );
+      }
+      case 'export': {
+        const { values: v, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { ...common, format: { type: 'string' }, out: { type: 'string' } },
+        });
+        if (positionals.length !== 1) throw new CliError('export: expected one model folder');
+        const { exportCommand } = await import('./export');
+        return await exportCommand(
+          { dir: positionals[0], format: v.format, out: v.out, backend: backendOf(v.backend), json: v.json },
+          io,
+        );
+      }
+      case 'serve': {
+        const { values: v, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: {
+            backend: common.backend,
+            port: { type: 'string', default: '8080' },
+            host: { type: 'string', default: '127.0.0.1' },
+            'body-limit-mb': { type: 'string', default: '8' },
+          },
+        });
+        if (positionals.length !== 1) throw new CliError('serve: expected one model folder');
+        const port = Number(v.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          throw new CliError(`serve: --port expects a whole number from 0 to 65535, got "${v.port}"`);
+        const { serveCommand } = await import('./serve');
+        return await serveCommand(
+          {
+            dir: positionals[0],
+            port,
+            host: v.host,
+            bodyLimitBytes: Math.round((num('body-limit-mb', v['body-limit-mb'], false) ?? 8) * 1024 * 1024),
+            backend: backendOf(v.backend),
+          },
           io,
         );
       }

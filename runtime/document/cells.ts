@@ -72,10 +72,7 @@ export const CellSchema = v.variant(
 
 export const CellsSchema = v.pipe(
   v.array(CellSchema),
-  v.check(
-    (cells) => new Set(cells.map((c) => c.id)).size === cells.length,
-    'cell ids must be unique',
-  ),
+  v.check((cells) => new Set(cells.map((c) => c.id)).size === cells.length, 'cell ids must be unique'),
   v.check(
     (cells) => cells.filter((c) => c.kind === 'model').length <= 1,
     'a notebook has one model cell (the document has one graph)',

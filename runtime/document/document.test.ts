@@ -38,7 +38,8 @@ describe('loading documents', () => {
         'export',
       ]);
       const intro = r.doc.cells[0];
-      if (raw.metadata.description) expect(intro.kind === 'notes' && intro.text).toBe(raw.metadata.description);
+      if (raw.metadata.description)
+        expect(intro.kind === 'notes' && intro.text).toBe(raw.metadata.description);
     }
   });
 
@@ -63,8 +64,18 @@ describe('loading documents', () => {
     };
     expect(bad([{ id: 'a', kind: 'chart' }])).toMatch(/\$\.cells\[0\]/);
     expect(bad([{ id: 'a', kind: 'notes' }])).toMatch(/\$\.cells\[0\]\.text/);
-    expect(bad([{ id: 'a', kind: 'model' }, { id: 'a', kind: 'train' }])).toMatch(/unique/);
-    expect(bad([{ id: 'a', kind: 'model' }, { id: 'b', kind: 'model' }])).toMatch(/one model cell/);
+    expect(
+      bad([
+        { id: 'a', kind: 'model' },
+        { id: 'a', kind: 'train' },
+      ]),
+    ).toMatch(/unique/);
+    expect(
+      bad([
+        { id: 'a', kind: 'model' },
+        { id: 'b', kind: 'model' },
+      ]),
+    ).toMatch(/one model cell/);
     expect(bad([{ id: 'a', kind: 'code', source: 'x', blockType: 'lower' }])).toMatch(/PascalCase/);
   });
 

@@ -18,6 +18,7 @@ import type { OptimizerState } from '../train/optimizer';
 import type { Checkpoint, EpochRecord } from '../train/trainer';
 import { DataError } from '../data/types';
 import { registerBackboneResolver } from '../graph/backbone';
+import { WEIGHTS_FILE, serializeModel } from './model-artifacts';
 import type { NamedWeights } from '../graph/backbone';
 
 export interface DataInfo {
@@ -51,12 +52,6 @@ function writeAtomic(file: string, data: string | Uint8Array): void {
   renameSync(tmp, file);
 }
 
-const bytesOf = (d: tf.io.WeightData | undefined): Uint8Array => {
-  if (!d) return new Uint8Array();
-  if (Array.isArray(d)) return new Uint8Array(tf.io.concatenateArrayBuffers(d));
-  return new Uint8Array(d as ArrayBuffer);
-};
-
 export async function saveModel(
   dir: string,
   model: tf.LayersModel,
@@ -66,20 +61,9 @@ export async function saveModel(
   writeAtomic(path.join(dir, 'document.heracles.json'), JSON.stringify(files.document, null, 2) + '\n');
   writeAtomic(path.join(dir, 'data.json'), JSON.stringify(files.data, null, 2) + '\n');
   writeAtomic(path.join(dir, 'run.json'), JSON.stringify(files.run, null, 2) + '\n');
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      writeAtomic(path.join(dir, 'weights.bin'), bytesOf(a.weightData));
-      const modelJson = {
-        format: 'layers-model',
-        generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
-        convertedBy: 'Heracles Studio',
-        modelTopology: a.modelTopology,
-        weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
-      };
-      writeAtomic(path.join(dir, 'model.json'), JSON.stringify(modelJson));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
+  const { modelJson, weights } = await serializeModel(model);
+  writeAtomic(path.join(dir, WEIGHTS_FILE), weights);
+  writeAtomic(path.join(dir, 'model.json'), modelJson);
 }
 
 export interface LoadedModel {
