@@ -21,6 +21,10 @@ export interface TaskData {
   batch(split: SplitName, indices: ArrayLike<number>): { x: tf.Tensor; y: tf.Tensor };
   /** Labels of a split (classification) for metrics without building tensors. */
   labels?(split: SplitName): Int32Array;
+  /** The raw image sets (classification), so evaluation can show samples as they were loaded. */
+  images?: { train: ImageSet; val: ImageSet; test: ImageSet };
+  /** The series (forecasting): column names and the train mean/std that undo the standardisation. */
+  series?: SeriesSet;
 }
 
 export function imageTaskData(splits: { train: ImageSet; val: ImageSet; test: ImageSet }): TaskData {
@@ -47,6 +51,7 @@ export function imageTaskData(splits: { train: ImageSet; val: ImageSet; test: Im
       return { x: tf.tensor(x, [indices.length, h, w, c]), y: tf.tensor1d(y, 'int32') };
     },
     labels: (split) => splits[split].labels,
+    images: splits,
   };
 }
 
@@ -72,6 +77,7 @@ export function seriesTaskData(set: SeriesSet, lookback: number, horizon: number
         y: tf.tensor(y, [indices.length, horizon, c]),
       };
     },
+    series: set,
   };
 }
 
