@@ -79,8 +79,13 @@ function safeAnalyze(doc: HeraclesDocument): GraphAnalysis {
 
 export class EditorState {
   doc = $state.raw<HeraclesDocument>(newDocument());
-  /** Recomputed lazily, once per new document. */
-  analysis = $derived(safeAnalyze(this.doc));
+  /** Bumped when block types come or go (a notebook's code blocks): the analysis re-reads the registry. */
+  registryRevision = $state(0);
+  /** Recomputed lazily, once per new document (or registry change). */
+  analysis = $derived.by(() => {
+    void this.registryRevision;
+    return safeAnalyze(this.doc);
+  });
   issuesByNode = $derived(issuesBy(this.analysis.issues, 'node'));
   issuesByEdge = $derived(issuesBy(this.analysis.issues, 'edge'));
   canUndo = $state(false);

@@ -10,7 +10,11 @@ export type CommandId =
   | 'fitView'
   | 'shortcuts'
   | 'save'
-  | 'escape';
+  | 'escape'
+  | 'viewGraph'
+  | 'viewNotebook'
+  | 'viewJson'
+  | 'viewCode';
 
 export interface Keybinding {
   command: CommandId;
@@ -31,6 +35,10 @@ export const KEYBINDINGS: readonly Keybinding[] = [
   { command: 'save', keys: ['Mod+s'], label: 'Save as a .heracles.json file' },
   { command: 'shortcuts', keys: ['?', 'Shift+?'], label: 'Show keyboard shortcuts' },
   { command: 'escape', keys: ['Escape'], label: 'Close a dialog / clear the selection' },
+  { command: 'viewGraph', keys: ['Alt+1'], label: 'Show the graph' },
+  { command: 'viewNotebook', keys: ['Alt+2'], label: 'Show the notebook' },
+  { command: 'viewJson', keys: ['Alt+3'], label: 'Show the document as JSON' },
+  { command: 'viewCode', keys: ['Alt+4'], label: 'Show the generated code' },
 ];
 
 /** `Mod+Shift+z` for a key event (Ctrl and ⌘ both count as Mod). */

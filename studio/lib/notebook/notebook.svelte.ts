@@ -49,6 +49,8 @@ export class NotebookState {
   registryRevision = $state(0);
   #registration: CodeRegistration | undefined;
 
+  constructor(private readonly onregistry: () => void = () => {}) {}
+
   /** A document arrived: from here (trusted), or from a file or link (trusted only if seen before). */
   async opened(doc: HeraclesDocument, origin: Origin): Promise<void> {
     const fp = await codeFingerprint(doc);
@@ -72,6 +74,7 @@ export class NotebookState {
     this.codeBlocks = this.#registration.blocks;
     this.codeErrors = this.#registration.errors;
     this.registryRevision++;
+    this.onregistry();
   }
 
   /** The user edited code here: their own code is trusted. */
