@@ -6,7 +6,7 @@
  * fingerprint of trusted code is remembered in localStorage, so reopening the same notebook does not ask
  * again, but any change to its code by a file or link asks again.
  */
-import { registerNotebookCode } from '$runtime/custom/code-block';
+// Types only: the code-block machinery (and the TypeScript stripper) loads when a notebook has code.
 import type { CodeError, CodeRegistration } from '$runtime/custom/code-block';
 import type { HeraclesDocument } from '$runtime/document/schema';
 
@@ -56,7 +56,7 @@ export class NotebookState {
     const fp = await codeFingerprint(doc);
     this.trusted = origin === 'here' || fp === '' || remembered().has(fp);
     if (this.trusted && fp) remember(fp);
-    this.run(doc);
+    await this.run(doc);
   }
 
   /** The user trusts this notebook's code: remember it and run it. */
@@ -64,11 +64,14 @@ export class NotebookState {
     const fp = await codeFingerprint(doc);
     if (fp) remember(fp);
     this.trusted = true;
-    this.run(doc);
+    await this.run(doc);
   }
 
   /** (Re)registers the blocks the code cells define; untrusted notebooks run nothing. */
-  run(doc: HeraclesDocument): void {
+  async run(doc: HeraclesDocument): Promise<void> {
+    const hasCode = doc.cells.some((c) => c.kind === 'code');
+    if (!hasCode && !this.#registration) return;
+    const { registerNotebookCode } = await import('$runtime/custom/code-block');
     this.#registration?.dispose();
     this.#registration = registerNotebookCode(doc, { trusted: this.trusted });
     this.codeBlocks = this.#registration.blocks;
