@@ -19,6 +19,7 @@ export default defineConfig({
       'runtime/**/*.test.ts',
       'tests/unit/**/*.test.ts',
       'templates/**/*.test.ts',
+      'studio/**/*.test.ts',
     ],
     environment: 'node',
     testTimeout: 60_000,

@@ -20,6 +20,11 @@ export const BENCHMARKS: readonly BenchmarkEntry[] = [
     target: 'first-load JS ≤ 1 MB gzipped; drag p95 ≤ 50 ms/frame',
     expectSeconds: 90,
   },
+  {
+    name: 'studio-train',
+    target: 'report only: heracles-tiny steps/s per studio backend vs heracles train (Node)',
+    expectSeconds: 300,
+  },
   { name: 'onnx-presets', target: 'max |ONNX − tfjs| ≤ 1e-4 for S/B/L', expectSeconds: 240 },
   {
     name: 'serve',

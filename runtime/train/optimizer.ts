@@ -74,14 +74,17 @@ export class Optimizer {
     return s;
   }
 
-  getState(): OptimizerState {
+  /** Read asynchronously: synchronous reads stall GPU backends (and break WebGPU in a worker). */
+  async getState(): Promise<OptimizerState> {
     const slots: OptimizerState['slots'] = {};
     for (const [index, vars] of this.slots)
-      slots[index] = vars.map((s, i) => ({
-        name: `${index}#${i}`,
-        shape: s.shape,
-        data: s.dataSync() as Float32Array,
-      }));
+      slots[index] = await Promise.all(
+        vars.map(async (s, i) => ({
+          name: `${index}#${i}`,
+          shape: s.shape,
+          data: (await s.data()) as Float32Array,
+        })),
+      );
     return { step: this.step, slots };
   }
 
@@ -120,10 +123,19 @@ export function learningRateAt(
   return min + 0.5 * (lr - min) * (1 + Math.cos(Math.PI * progress));
 }
 
-/** Scales gradients so their global L2 norm is at most `maxNorm`; returns the norm before clipping. */
-export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: number } {
-  const norm = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
-  if (!(maxNorm > 0) || norm <= maxNorm || !Number.isFinite(norm)) return { grads, norm };
+/**
+ * Scales gradients so their global L2 norm is at most `maxNorm`; returns the norm before clipping (NaN when
+ * clipping is off: then nothing is computed, which spares GPU backends a read-back per step).
+ */
+export async function clipByGlobalNorm(
+  grads: tf.Tensor[],
+  maxNorm: number,
+): Promise<{ grads: tf.Tensor[]; norm: number }> {
+  if (!(maxNorm > 0)) return { grads, norm: NaN };
+  const normT = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))));
+  const norm = (await normT.data())[0];
+  normT.dispose();
+  if (norm <= maxNorm || !Number.isFinite(norm)) return { grads, norm };
   const scale = maxNorm / (norm + 1e-6);
   const clipped = grads.map((g) => tf.mul(g, scale));
   grads.forEach((g) => g.dispose());

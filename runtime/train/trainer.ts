@@ -102,12 +102,15 @@ export function lossOf(data: TaskData, pred: tf.Tensor, y: tf.Tensor, labelSmoot
 const trainableVars = (model: tf.LayersModel): tf.Variable[] =>
   model.trainableWeights.map((w) => w.read() as tf.Variable);
 
-export function snapshotWeights(model: tf.LayersModel): Checkpoint['weights'] {
-  return model.weights.map((w) => ({
-    name: w.originalName,
-    shape: w.shape as number[],
-    data: w.read().dataSync() as Float32Array,
-  }));
+/** Read asynchronously: synchronous reads stall GPU backends (and break WebGPU in a worker). */
+export async function snapshotWeights(model: tf.LayersModel): Promise<Checkpoint['weights']> {
+  return Promise.all(
+    model.weights.map(async (w) => ({
+      name: w.originalName,
+      shape: w.shape as number[],
+      data: (await w.read().data()) as Float32Array,
+    })),
+  );
 }
 
 export function restoreWeights(model: tf.LayersModel, weights: Checkpoint['weights']): void {
@@ -194,7 +197,13 @@ export async function train(
   if (resume) {
     restoreWeights(model, resume.weights);
     optimizer.setState(resume.optimizer);
-  } else last = { epoch: 0, weights: snapshotWeights(model), optimizer: optimizer.getState(), history: [] };
+  } else
+    last = {
+      epoch: 0,
+      weights: await snapshotWeights(model),
+      optimizer: await optimizer.getState(),
+      history: [],
+    };
   const validate = (cfg.validate ?? true) && data.size('val') > 0;
   const deadline = cfg.maxMinutes ? t0 + cfg.maxMinutes * 60_000 : Infinity;
   const firstEpoch = resume?.epoch ?? 0;
@@ -232,7 +241,7 @@ export async function train(
           if (last) restoreWeights(model, last.weights);
           break epochs;
         }
-        const clipped = clipByGlobalNorm(gradList, cfg.gradClip);
+        const clipped = await clipByGlobalNorm(gradList, cfg.gradClip);
         optimizer.apply(vars, clipped.grads, lr);
         tf.dispose([x, y, value, ...clipped.grads]);
         lossSum += loss * idx.length;
@@ -277,13 +286,13 @@ export async function train(
       hooks.onEpoch?.(record);
       if (validate && record.valLoss !== undefined && (!best || record.valLoss < best.valLoss)) {
         best = { epoch: epoch + 1, valLoss: record.valLoss };
-        bestWeights = snapshotWeights(model);
+        bestWeights = await snapshotWeights(model);
         sinceBest = 0;
       } else sinceBest++;
       last = {
         epoch: epoch + 1,
-        weights: snapshotWeights(model),
-        optimizer: optimizer.getState(),
+        weights: await snapshotWeights(model),
+        optimizer: await optimizer.getState(),
         history: [...history],
         best,
       };
