@@ -96,7 +96,7 @@ export async function cellSamples(
     total: all.length,
     indices,
     shape: [h, w ?? 1, c ?? 1],
-    pixels: samplePixels(data, split, indices),
+    pixels: await samplePixels(data, split, indices),
   };
 }
 
@@ -104,7 +104,11 @@ export async function cellSamples(
  * The bytes of some samples. Read from the raw image set when the task data carries it; otherwise rebuilt
  * from the model input (pixels / 255) so any TaskData works.
  */
-export function samplePixels(data: TaskData, split: SplitName, indices: Int32Array): Uint8Array {
+export async function samplePixels(
+  data: TaskData,
+  split: SplitName,
+  indices: Int32Array,
+): Promise<Uint8Array> {
   const per = data.inputShape.reduce((a, b) => a * b, 1);
   const out = new Uint8Array(indices.length * per);
   if (indices.length === 0) return out;
@@ -114,7 +118,8 @@ export function samplePixels(data: TaskData, split: SplitName, indices: Int32Arr
     return out;
   }
   const { x, y } = data.batch(split, indices);
-  const v = x.dataSync();
+  // Asynchronous read: synchronous ones stall GPU backends (and break WebGPU in a worker).
+  const v = await x.data();
   x.dispose();
   y.dispose();
   for (let i = 0; i < v.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, v[i])) * 255);

@@ -28,7 +28,7 @@ interface CacheEntry {
 const cache = new WeakMap<tf.LayersModel, CacheEntry>();
 
 /** A cheap summary of every weight (one number): changes whenever training moved any of them. */
-export function weightsFingerprint(model: tf.LayersModel): number {
+export async function weightsFingerprint(model: tf.LayersModel): Promise<number> {
   const s = tf.tidy(() => {
     let acc = tf.scalar(0);
     model.weights.forEach((w, i) => {
@@ -38,7 +38,8 @@ export function weightsFingerprint(model: tf.LayersModel): number {
     });
     return acc;
   });
-  const out = s.dataSync()[0];
+  // Asynchronous read: synchronous ones stall GPU backends (and break WebGPU in a worker).
+  const out = (await s.data())[0];
   s.dispose();
   return out;
 }
@@ -61,7 +62,7 @@ export async function predictSplit(
 ): Promise<SplitPredictions> {
   if (split !== 'train' && split !== 'val' && split !== 'test')
     throw new Error(`unknown split ${JSON.stringify(split)}: expected "train", "val" or "test"`);
-  const fingerprint = weightsFingerprint(model);
+  const fingerprint = await weightsFingerprint(model);
   const hit = cache.get(model);
   if (hit && hit.data === data && hit.split === split && hit.fingerprint === fingerprint) return hit.result;
 

@@ -79,6 +79,8 @@ function safeAnalyze(doc: HeraclesDocument): GraphAnalysis {
 
 export class EditorState {
   doc = $state.raw<HeraclesDocument>(newDocument());
+  /** Whether the notebook's code may run (set by the notebook; the training worker asks). */
+  codeTrusted = true;
   /** Bumped when block types come or go (a notebook's code blocks): the analysis re-reads the registry. */
   registryRevision = $state(0);
   /** Recomputed lazily, once per new document (or registry change). */

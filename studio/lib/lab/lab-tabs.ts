@@ -1,2 +1,2 @@
 /** The dock's panels, in tab order. */
-export type LabTab = 'data' | 'train' | 'evaluate' | 'runs';
+export type LabTab = 'data' | 'train' | 'evaluate' | 'export' | 'runs';

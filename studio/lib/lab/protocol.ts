@@ -16,6 +16,9 @@ import type { SplitName } from '$runtime/train/task-data';
 
 export type BackendChoice = BrowserBackend | 'auto';
 
+/** tfjs: a zip of the model folder; onnx: one `.onnx` file; pytorch: a zip of model.py, weights, train.py. */
+export type ExportFormat = 'tfjs' | 'onnx' | 'pytorch';
+
 /** What the worker is doing, as the Train panel shows it. */
 export type LabPhase = 'idle' | 'training' | 'paused' | 'stopping';
 
@@ -64,7 +67,11 @@ export interface Requests {
     res: { train: number; val: number; test: number };
   };
   /** Builds the model of `doc` (throws with the document's problems). */
-  compile: { req: { doc: HeraclesDocument }; res: { params: number; trainableParams: number } };
+  compile: {
+    /** `trusted`: the notebook's code cells may run (their blocks are registered first). */
+    req: { doc: HeraclesDocument; trusted?: boolean };
+    res: { params: number; trainableParams: number };
+  };
   /** Picks the backend (timing each when 'auto') and times one step of the compiled model on the data. */
   preflight: { req: { backend: BackendChoice; training: Training }; res: Preflight };
   /** Trains; resolves when training ends. Progress arrives as events meanwhile. */
@@ -81,7 +88,10 @@ export interface Requests {
    * The trained model as a tfjs zip (model.json, weights, the layers loader, document, data.json,
    * run.json): unzipped, `heracles eval/predict` load it.
    */
-  export: { req: { document: HeraclesDocument; run?: RunInfo; loaderSource: string }; res: Uint8Array };
+  export: {
+    req: { format: ExportFormat; document: HeraclesDocument; run?: RunInfo; loaderSource: string };
+    res: Uint8Array;
+  };
 }
 
 export type RequestType = keyof Requests;

@@ -8,6 +8,7 @@
 import { adaptToData } from '$runtime/document/adapt';
 import { loadDocument } from '$runtime/document/load';
 import { formatIssue, type HeraclesDocument, type Training } from '$runtime/document/schema';
+import type { ExportFormat } from './protocol';
 import type { DataSplits } from '$runtime/data/types';
 import type { BrowserBackend } from '$runtime/backend/browser';
 import type { EpochRecord } from '$runtime/train/trainer';
@@ -44,6 +45,8 @@ export interface TrainHost {
   doc(): HeraclesDocument;
   /** Writes the training section back to the document (one undoable edit). */
   setTraining(t: Training): void;
+  /** Whether the notebook's code may run (code blocks are registered in the worker only then). */
+  trusted?(): boolean;
   data: DataState;
 }
 
@@ -70,7 +73,8 @@ export class TrainState {
 
   readonly db = new RunsDB();
   #client: LabClient | null = null;
-  #dataVersion = -1;
+  /** Which data (version + windows) the worker has: lookback/horizon change the windows, not the data. */
+  #dataSent = '';
   #samples = { train: 0, val: 0, test: 0 };
   #batchLoss: [number, number][] = [];
   #lr: [number, number][] = [];
@@ -102,13 +106,14 @@ export class TrainState {
     const data = this.host.data;
     const splits = data.splits;
     if (!splits) throw new LabError('Load a data set in the Data panel first (a demo set works offline).');
-    if (this.#dataVersion !== data.version) {
+    const key = `${data.version}:${data.lookback}:${data.horizon}`;
+    if (this.#dataSent !== key) {
       this.#samples = await this.client.request(
         'loadData',
         { data: structuredClone(splits), lookback: data.lookback, horizon: data.horizon },
         { transfer: true },
       );
-      this.#dataVersion = data.version;
+      this.#dataSent = key;
     }
     return splits;
   }
@@ -147,7 +152,7 @@ export class TrainState {
     if (problems.length) throw new LabError(`Check the hyper-parameters: ${problems.join('; ')}`, problems);
     const splits = await this.#sendData();
     const fitted = this.#fitted(doc, splits);
-    await this.client.request('compile', { doc: fitted });
+    await this.client.request('compile', { doc: fitted, trusted: this.host.trusted?.() ?? false });
     return fitted;
   }
 
@@ -224,7 +229,7 @@ export class TrainState {
           `The run's document no longer loads: ${parsed.issues.map(formatIssue).join('; ')}`,
         );
       await this.#sendData();
-      await this.client.request('compile', { doc: parsed.doc });
+      await this.client.request('compile', { doc: parsed.doc, trusted: this.host.trusted?.() ?? false });
       await this.#preflight(run.training);
       const checkpoint = await this.db.checkpoint(run.id);
       if (!checkpoint)
@@ -304,11 +309,17 @@ export class TrainState {
   }
 
   /** The trained model as a tfjs zip (see `runtime/export/tfjs.ts`). */
-  async exportZip(loaderSource: string): Promise<Uint8Array> {
+  exportZip(loaderSource: string): Promise<Uint8Array> {
+    return this.exportModel('tfjs', loaderSource);
+  }
+
+  /** The trained model in a service format: tfjs zip, `.onnx` file, or PyTorch folder as a zip. */
+  async exportModel(format: ExportFormat, loaderSource = ''): Promise<Uint8Array> {
     const run = this.run;
     const parsed = run ? loadDocument(run.document) : null;
     const document = parsed?.ok ? parsed.doc : this.host.doc();
     return this.client.request('export', {
+      format,
       document,
       loaderSource,
       run: run

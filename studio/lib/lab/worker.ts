@@ -18,6 +18,7 @@ import { disposeSpectralCache } from '$runtime/spectral/transform';
 import { handleInspect } from '$runtime/evaluate/protocol';
 import { exportTfjs } from '$runtime/export/tfjs';
 import { zipFiles } from '$runtime/export/zip';
+import type { CodeRegistration } from '$runtime/custom/code-block';
 import type { DataInfo } from '$runtime/io/model-dir';
 import { Optimizer } from '$runtime/train/optimizer';
 import { taskDataOf, type TaskData } from '$runtime/train/task-data';
@@ -277,6 +278,7 @@ async function handle(req: Request): Promise<unknown> {
     case 'compile': {
       if (lab.phase !== 'idle') throw new Error('cannot change the model while training; stop first');
       dropModel();
+      await registerCode(req.doc, req.trusted ?? false);
       lab.doc = req.doc;
       const model = modelFor(req.doc.training.seed);
       return {
@@ -319,14 +321,30 @@ async function handle(req: Request): Promise<unknown> {
       );
     case 'export': {
       const model = need(lab.model, 'train a model first: there are no trained weights to export');
-      const files = await exportTfjs(
-        model,
-        { document: req.document, data: dataInfo(), run: req.run },
-        req.loaderSource,
-      );
-      return zipFiles(files);
+      const files = { document: req.document, data: dataInfo(), run: req.run };
+      if (req.format === 'onnx') {
+        const { exportOnnx } = await import('$runtime/export/onnx/index');
+        return exportOnnx(model, { docName: req.document.metadata.name });
+      }
+      if (req.format === 'pytorch') {
+        const { exportPytorch } = await import('$runtime/export/pytorch/index');
+        return zipFiles(exportPytorch(model, files));
+      }
+      return zipFiles(await exportTfjs(model, files, req.loaderSource));
     }
   }
+}
+
+let codeRegistration: CodeRegistration | undefined;
+
+/** Registers the blocks a trusted notebook's code cells define (an untrusted notebook's code never runs). */
+async function registerCode(doc: HeraclesDocument, trusted: boolean): Promise<void> {
+  if (!doc.cells.some((c) => c.kind === 'code') && !codeRegistration) return;
+  const { registerNotebookCode } = await import('$runtime/custom/code-block');
+  codeRegistration?.dispose();
+  codeRegistration = registerNotebookCode(doc, { trusted });
+  if (codeRegistration.errors.length)
+    throw new Error(codeRegistration.errors.map((e) => e.message).join('; '));
 }
 
 /** What `heracles eval/predict` need to know about the data (the CLI writes the same `data.json`). */
