@@ -34,7 +34,10 @@ describe('template notebooks', () => {
       const doc = preset(name);
       const taught = new Set(doc.cells.flatMap((c) => (c.kind === 'notes' ? (c.nodes ?? []) : [])));
       const blocks = doc.nodes.filter((n) => n.type !== 'Input' && n.type !== 'Output').map((n) => n.id);
-      expect(blocks.filter((b) => !taught.has(b)), name).toEqual([]);
+      expect(
+        blocks.filter((b) => !taught.has(b)),
+        name,
+      ).toEqual([]);
     }
   });
 });

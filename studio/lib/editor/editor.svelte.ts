@@ -377,13 +377,14 @@ export class EditorState {
       return e ? [{ ref: String(parent?.params?.ref), e }] : [];
     });
     if (!nodes.length && !edges.length) return false;
-    const refs = new Set([...nodes.map((n) => n?.edit.ref), ...edges.map((x) => x.ref)]);
-    if (nodes.some((n) => !n) || refs.size !== 1) {
+    const unique = <T>(xs: T[]): T[] => xs.filter((x, i) => xs.indexOf(x) === i);
+    const refs = unique([...nodes.map((n) => n?.edit.ref), ...edges.map((x) => x.ref)]);
+    if (nodes.some((n) => !n) || refs.length !== 1) {
       this.say('error', 'Delete blocks inside one group at a time (generated blocks cannot be deleted)');
       return true;
     }
-    const ref = [...refs][0] as string;
-    const ids = [...new Set(nodes.map((n) => n?.edit.id as string))];
+    const ref = refs[0] as string;
+    const ids = unique(nodes.map((n) => n?.edit.id as string));
     const links = edges
       .map(({ e }) => ({
         source: definitionId(e.source),
@@ -392,13 +393,13 @@ export class EditorState {
         targetHandle: e.targetHandle,
       }))
       .filter((l) => !ids.includes(l.source) && !ids.includes(l.target));
-    const unique = links.filter(
+    const distinct = links.filter(
       (l, i) => links.findIndex((k) => JSON.stringify(k) === JSON.stringify(l)) === i,
     );
     if (
       this.#runGroupEdit(
-        () => removeFromGroup(this.doc, ref, ids, unique),
-        `Deleted ${ids.length ? `${ids.length} block${ids.length === 1 ? '' : 's'}` : `${unique.length} link${unique.length === 1 ? '' : 's'}`} in group "${ref}" (every repeat)`,
+        () => removeFromGroup(this.doc, ref, ids, distinct),
+        `Deleted ${ids.length ? `${ids.length} block${ids.length === 1 ? '' : 's'}` : `${distinct.length} link${distinct.length === 1 ? '' : 's'}`} in group "${ref}" (every repeat)`,
       )
     ) {
       this.selectedNodes = [];
