@@ -1,6 +1,7 @@
 /**
- * From the notebook, a model trained in the browser exports to tfjs, ONNX and PyTorch, and each file, loaded
- * elsewhere (stock tfjs in Node, onnxruntime-node, Debian's PyTorch), predicts the same numbers.
+ * From the notebook, heracles-tiny and heracles-ts trained in the browser export to tfjs, ONNX and PyTorch,
+ * and each file, loaded elsewhere (stock tfjs in Node, onnxruntime-node, Debian's PyTorch), predicts the
+ * same numbers.
  */
 import * as tf from '@tensorflow/tfjs';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -11,30 +12,29 @@ import * as ort from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../runtime/backend/node';
-import { CURRENT_SCHEMA_VERSION } from '../../runtime/document/schema';
 import { loadModelDir } from '../../runtime/io/model-dir';
 import { maxAbsDiff, predictWithTorch, torchMissing } from '../../runtime/export/pytorch/testing';
 import { randomArray } from '../unit/helpers';
 import { launchBrowser, openPage } from './browser.ts';
+import { ROOT } from './serve.ts';
 
-/** A small but complete Heracles: patches → Heracles mixer (Hartley + local conv) → attention → head. */
-const doc = {
-  schemaVersion: CURRENT_SCHEMA_VERSION,
-  metadata: { name: 'Export check' },
-  task: { kind: 'classification', inputShape: [28, 28, 1], classes: 6 },
-  training: { epochs: 1, batchSize: 128, learningRate: 0.005, seed: 5 },
-  nodes: [
-    { id: 'input', type: 'Input', params: { shape: [28, 28, 1] } },
-    { id: 'embed', type: 'PatchEmbed', params: { patchSize: 4, dim: 16 } },
-    { id: 'block', type: 'HeraclesBlock', params: { mixer: 'ssm', mlpRatio: 2 } },
-    { id: 'attn', type: 'HeraclesBlock', params: { mixer: 'attention', heads: 2, mlpRatio: 2 } },
-    { id: 'head', type: 'ClassifierHead', params: { classes: 6 } },
-    { id: 'output', type: 'Output' },
-  ],
-  edges: ['input', 'embed', 'block', 'attn', 'head', 'output']
-    .slice(1)
-    .map((t, i, a) => ({ id: `e${i}`, source: i ? a[i - 1] : 'input', target: t })),
+type Doc = {
+  metadata: { name: string };
+  task: Record<string, unknown>;
+  training: Record<string, unknown>;
+  nodes: { id: string; type: string; params: Record<string, unknown> }[];
 };
+
+/** A preset as shipped, sized to a built-in demo set and trained for one epoch. */
+async function preset(name: string, fit: (d: Doc) => void): Promise<Doc> {
+  const doc = JSON.parse(
+    await readFile(path.join(ROOT, 'templates', `${name}.heracles.json`), 'utf8'),
+  ) as Doc;
+  fit(doc);
+  doc.training = { ...doc.training, epochs: 1, earlyStoppingPatience: 0 };
+  return doc;
+}
+const node = (d: Doc, type: string) => d.nodes.find((n) => n.type === type) as Doc['nodes'][number];
 
 async function download(page: Page, testid: string): Promise<Uint8Array> {
   const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testid).click()]);
@@ -62,7 +62,8 @@ describe('export from the studio', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('a model trained in the notebook exports to tfjs, ONNX and PyTorch with the same predictions', async () => {
+  /** Opens `doc`, loads a demo set, trains one epoch on wasm in the notebook, downloads the three exports. */
+  async function trainAndExport(doc: Doc, demo: string) {
     const { page, errors, context } = await openPage(browser, '/');
     await page.setViewportSize({ width: 1400, height: 1000 });
     await page.locator('[data-testid="editor"][data-ready="true"]').waitFor();
@@ -71,11 +72,11 @@ describe('export from the studio', () => {
       mimeType: 'application/json',
       buffer: Buffer.from(JSON.stringify(doc)),
     });
-    await page.locator('[data-testid="doc-name"]', { hasText: 'Export check' }).waitFor();
+    await page.locator('[data-testid="doc-name"]', { hasText: doc.metadata.name }).waitFor();
     await page.getByTestId('view-notebook').click();
 
-    // Data cell → demo shapes; train cell → one epoch on wasm; export cell → three downloads.
-    await page.getByTestId('lab-cell-data').getByRole('button', { name: 'Shapes (images)' }).click();
+    // Data cell → a demo set; train cell → one epoch on wasm; export cell → three downloads.
+    await page.getByTestId('lab-cell-data').getByRole('button', { name: demo }).click();
     await page.getByTestId('data-summary').waitFor();
     const train = page.getByTestId('lab-cell-train');
     await train.getByTestId('backend-select').selectOption('wasm');
@@ -88,29 +89,36 @@ describe('export from the studio', () => {
               (window as unknown as { __heraclesLab: { train: { run?: { status: string } } } }).__heraclesLab
                 .train.run?.status,
           ),
-        { timeout: 150_000, interval: 500 },
+        { timeout: 240_000, interval: 500 },
       )
       .toBe('completed');
-    const exporter = page.getByTestId('lab-cell-export');
-    await exporter.getByTestId('export-tfjs').waitFor();
-    const tfjsZip = await download(page, 'export-tfjs');
-    const onnxBytes = await download(page, 'export-onnx');
-    const torchZip = await download(page, 'export-pytorch');
+    await page.getByTestId('lab-cell-export').getByTestId('export-tfjs').waitFor();
+    const files = {
+      tfjs: await download(page, 'export-tfjs'),
+      onnx: await download(page, 'export-onnx'),
+      pytorch: await download(page, 'export-pytorch'),
+    };
     expect(errors).toEqual([]);
     await context.close();
+    return files;
+  }
 
-    // tfjs: the unzipped folder loads like any model folder.
-    const tfjsDir = path.join(dir, 'tfjs');
-    await writeAll(tfjsDir, unzipSync(tfjsZip));
+  /** Each export, loaded elsewhere, predicts what the tfjs model predicts on the same inputs. */
+  async function samePredictions(name: string, files: Awaited<ReturnType<typeof trainAndExport>>) {
+    const tfjsDir = path.join(dir, `${name}-tfjs`);
+    await writeAll(tfjsDir, unzipSync(files.tfjs));
     const { model } = await loadModelDir(tfjsDir);
-    const x = randomArray(3 * 28 * 28, 11).map((v) => Math.abs(v) % 1);
-    const want = tf.tidy(() => (model.predict(tf.tensor(x, [3, 28, 28, 1])) as tf.Tensor).dataSync().slice());
+    const shape = [3, ...(model.inputs[0].shape.slice(1) as number[])];
+    const x = randomArray(
+      shape.reduce((a, b) => a * b, 1),
+      11,
+    );
+    const want = tf.tidy(() => (model.predict(tf.tensor(x, shape)) as tf.Tensor).dataSync().slice());
+    model.dispose();
 
-    // ONNX in onnxruntime.
-    const session = await ort.InferenceSession.create(onnxBytes);
-    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [3, 28, 28, 1]) });
-    const onnxY = out[session.outputNames[0]].data as Float32Array;
-    expect(maxAbsDiff(onnxY, want)).toBeLessThan(1e-4);
+    const session = await ort.InferenceSession.create(files.onnx);
+    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, shape) });
+    expect(maxAbsDiff(out[session.outputNames[0]].data as Float32Array, want)).toBeLessThan(1e-4);
 
     // PyTorch with Debian's torch (CI installs python3-torch).
     const missing = torchMissing();
@@ -118,10 +126,28 @@ describe('export from the studio', () => {
       console.warn(`PyTorch check skipped: ${missing}`);
       return;
     }
-    const torchDir = path.join(dir, 'pytorch');
-    await writeAll(torchDir, unzipSync(torchZip));
-    const [y] = predictWithTorch(torchDir, [{ values: x, shape: [3, 28, 28, 1] }]);
-    expect(y.shape).toEqual([3, 6]);
+    const torchDir = path.join(dir, `${name}-pytorch`);
+    await writeAll(torchDir, unzipSync(files.pytorch));
+    const [y] = predictWithTorch(torchDir, [{ values: x, shape }]);
     expect(maxAbsDiff(y.values, want)).toBeLessThan(1e-4);
+  }
+
+  it('heracles-tiny trained in the notebook exports to tfjs, ONNX and PyTorch with the same predictions', async () => {
+    const doc = await preset('heracles-tiny', (d) => {
+      // The shapes demo has 6 classes.
+      d.task.classes = 6;
+      node(d, 'ClassifierHead').params.classes = 6;
+    });
+    await samePredictions('tiny', await trainAndExport(doc, 'Shapes (images)'));
+  });
+
+  it('heracles-ts trained in the notebook exports to tfjs, ONNX and PyTorch with the same predictions', async () => {
+    const doc = await preset('heracles-ts', (d) => {
+      // The series demo has 4 channels.
+      d.task.channels = 4;
+      node(d, 'Input').params.shape = [96, 4];
+      node(d, 'ForecastHead').params.channels = 4;
+    });
+    await samePredictions('ts', await trainAndExport(doc, 'Series (forecasting)'));
   });
 });
