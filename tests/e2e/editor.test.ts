@@ -633,6 +633,8 @@ describe('editor', () => {
     await dialog.waitFor();
     await expect(dialog.locator('[data-command="undo"]').textContent()).resolves.toContain('Ctrl+Z');
     await expect(dialog.locator('[data-command="redo"]').textContent()).resolves.toContain('Ctrl+Y');
+    await expect(dialog.locator('[data-command="viewNotebook"]').textContent()).resolves.toContain('Alt+2');
+    await expect(dialog.textContent()).resolves.toMatch(/start, pause or resume training\s*Ctrl\+Enter/);
     expect(errors).toEqual([]);
     await context.close();
   });

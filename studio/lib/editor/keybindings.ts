@@ -41,6 +41,15 @@ export const KEYBINDINGS: readonly Keybinding[] = [
   { command: 'viewCode', keys: ['Alt+4'], label: 'Show the generated code' },
 ];
 
+/** Keys that panels handle themselves (listed in the shortcuts dialog too). */
+export const PANEL_KEYS: readonly { keys: string[]; label: string }[] = [
+  { keys: ['Mod+Enter'], label: 'Train panel: start, pause or resume training' },
+  { keys: ['Mod+.'], label: 'Train panel: stop training' },
+  { keys: ['Alt+ArrowUp', 'Alt+ArrowDown'], label: 'Notebook: move the focused cell' },
+  { keys: ['Shift+Enter'], label: 'Notebook code cell: run the code' },
+  { keys: ['Mod+Enter'], label: 'Notebook note: save the edit' },
+];
+
 /** `Mod+Shift+z` for a key event (Ctrl and ⌘ both count as Mod). */
 export function chordOf(
   e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'shiftKey' | 'altKey'>,
