@@ -25,9 +25,8 @@ import {
 } from '../io/model-dir';
 import { loadBackboneWeights } from '../graph/backbone';
 import { BlockError } from '../../blocks/types';
-import type { DataInfo } from '../io/model-dir';
-import { taskDataOf } from '../train/task-data';
-import type { SplitName, TaskData } from '../train/task-data';
+import { dataInfoOf, taskDataOf } from '../train/task-data';
+import type { SplitName } from '../train/task-data';
 import { evaluate, train } from '../train/trainer';
 import type { Checkpoint } from '../train/trainer';
 import { resolveDocument } from './documents';
@@ -69,28 +68,6 @@ async function loadData(file: string, opts: { split?: string }): Promise<DataSpl
     if (e instanceof DataError) throw new UsageError([e.message]);
     throw e;
   }
-}
-
-function dataInfo(data: DataSplits, task: TaskData, doc: HeraclesDocument): DataInfo {
-  if (data.kind === 'images')
-    return {
-      task: 'classification',
-      source: data.source,
-      inputShape: task.inputShape,
-      classNames: task.classNames,
-    };
-  const t = doc.task.kind === 'forecasting' ? doc.task : undefined;
-  return {
-    task: 'forecasting',
-    source: data.source,
-    inputShape: task.inputShape,
-    columns: data.columns,
-    mean: Array.from(data.mean),
-    std: Array.from(data.std),
-    lookback: t?.lookback,
-    horizon: t?.horizon,
-    borders: data.borders,
-  };
 }
 
 function fitDocument(
@@ -221,7 +198,7 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
   const test = task.size('test') > 0 ? await evaluate(model, task, 'test') : undefined;
   await saveModel(out, model, {
     document: doc,
-    data: dataInfo(data, task, doc),
+    data: dataInfoOf(data, task),
     run: {
       config: { ...cfg, data: args.data, split: args.split, backend },
       history: result.history,

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { seriesWindows, windowBatch } from '../data/csv';
 import type { DataSplits, ImageSet, SeriesSet } from '../data/types';
+import type { DataInfo } from '../io/model-dir';
 
 export type SplitName = 'train' | 'val' | 'test';
 
@@ -84,4 +85,29 @@ export function seriesTaskData(set: SeriesSet, lookback: number, horizon: number
 export function taskDataOf(data: DataSplits, opts: { lookback?: number; horizon?: number }): TaskData {
   if (data.kind === 'images') return imageTaskData(data);
   return seriesTaskData(data, opts.lookback ?? 96, opts.horizon ?? 96);
+}
+
+/**
+ * What a model folder records about its data (`data.json`): enough for `heracles eval/predict/serve` to
+ * read new inputs the way training did. The CLI and the studio's export write the same thing.
+ */
+export function dataInfoOf(data: DataSplits, task: TaskData): DataInfo {
+  if (data.kind === 'images')
+    return {
+      task: 'classification',
+      source: data.source,
+      inputShape: task.inputShape,
+      classNames: task.classNames,
+    };
+  return {
+    task: 'forecasting',
+    source: data.source,
+    inputShape: task.inputShape,
+    columns: data.columns,
+    mean: Array.from(data.mean),
+    std: Array.from(data.std),
+    lookback: task.inputShape[0],
+    horizon: task.horizon,
+    borders: data.borders,
+  };
 }

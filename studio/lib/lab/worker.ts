@@ -21,7 +21,7 @@ import { zipFiles } from '$runtime/export/zip';
 import type { CodeRegistration } from '$runtime/custom/code-block';
 import type { DataInfo } from '$runtime/io/model-dir';
 import { Optimizer } from '$runtime/train/optimizer';
-import { taskDataOf, type TaskData } from '$runtime/train/task-data';
+import { dataInfoOf, taskDataOf, type TaskData } from '$runtime/train/task-data';
 import { evaluate, lossOf, train, type Checkpoint } from '$runtime/train/trainer';
 import {
   fastest,
@@ -349,26 +349,10 @@ async function registerCode(doc: HeraclesDocument, trusted: boolean): Promise<vo
 
 /** What `heracles eval/predict` need to know about the data (the CLI writes the same `data.json`). */
 function dataInfo(): DataInfo {
-  const data = need(lab.data, 'no data: load a data set first');
-  const task = need(lab.task, 'no data: load a data set first');
-  if (data.kind === 'images')
-    return {
-      task: 'classification',
-      source: data.source,
-      inputShape: task.inputShape,
-      classNames: task.classNames,
-    };
-  return {
-    task: 'forecasting',
-    source: data.source,
-    inputShape: task.inputShape,
-    columns: data.columns,
-    mean: Array.from(data.mean),
-    std: Array.from(data.std),
-    lookback: task.inputShape[0],
-    horizon: task.horizon,
-    borders: data.borders,
-  };
+  return dataInfoOf(
+    need(lab.data, 'no data: load a data set first'),
+    need(lab.task, 'no data: load a data set first'),
+  );
 }
 
 function errorText(e: unknown): string {
