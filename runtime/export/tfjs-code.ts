@@ -21,7 +21,7 @@ const OUR_CLASSES = new Map(
 );
 
 /** A readable JS identifier for a tensor: `stage1/b0/ffn/fc1:0` → `stage1_b0_ffn_fc1`. */
-function identifier(tensor: string, taken: Map<string, string>): string {
+function identifier(tensor: string, taken: Map<string, string>, used: Set<string>): string {
   const known = taken.get(tensor);
   if (known) return known;
   const [layer, index] = tensor.split(':');
@@ -29,8 +29,9 @@ function identifier(tensor: string, taken: Map<string, string>): string {
     layer.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1') + (index === '0' ? '' : `_${index}`);
   if (RESERVED.has(base)) base = `${base}_`;
   let name = base;
-  for (let i = 2; [...taken.values()].includes(name); i++) name = `${base}_${i}`;
+  for (let i = 2; used.has(name); i++) name = `${base}_${i}`;
   taken.set(tensor, name);
+  used.add(name);
   return name;
 }
 const RESERVED = new Set(['tf', 'heracles', 'input', 'model', 'const', 'let', 'var', 'new', 'function']);
@@ -50,10 +51,11 @@ function configText(l: GraphLayer): string {
 export function tfjsCode(model: tf.LayersModel, title = model.name): string {
   const g = modelGraph(model);
   const names = new Map<string, string>();
+  const used = new Set<string>();
   const lines: string[] = [];
   for (const i of g.inputs)
     lines.push(
-      `  const ${identifier(i.id, names)} = tf.input({ shape: ${literal(i.shape)}, name: ${literal(i.name)} });`,
+      `  const ${identifier(i.id, names, used)} = tf.input({ shape: ${literal(i.shape)}, name: ${literal(i.name)} });`,
     );
   for (const l of g.layers) {
     const ours = OUR_CLASSES.get(l.className);
@@ -62,7 +64,9 @@ export function tfjsCode(model: tf.LayersModel, title = model.name): string {
       : `tf.layers.${factoryName(l.className)}(${configText(l)})`;
     const args = l.inputs.map((t) => names.get(t) as string);
     const arg = args.length === 1 ? args[0] : `[${args.join(', ')}]`;
-    lines.push(`  const ${identifier(`${l.name}:0`, names)} = ${make}.apply(${arg}) as tf.SymbolicTensor;`);
+    lines.push(
+      `  const ${identifier(`${l.name}:0`, names, used)} = ${make}.apply(${arg}) as tf.SymbolicTensor;`,
+    );
   }
   const ins = g.inputs.map((i) => names.get(i.id) as string);
   const outs = g.outputs.map((o) => names.get(o.id) as string);

@@ -323,7 +323,8 @@ function explainCodeBlocks(doc: HeraclesDocument, a: GraphAnalysis): void {
     (doc.cells ?? []).flatMap((c) => (c.kind === 'code' && c.blockType ? [[c.blockType, c.id]] : [])),
   );
   for (const issue of a.issues) {
-    const type = issue.code === 'unknown-type' && /"(.+)"$/.exec(issue.message)?.[1];
+    if (issue.code !== 'unknown-type' || issue.where.kind !== 'node') continue;
+    const type = a.nodes[issue.where.id]?.type;
     const cell = type && byType.get(type);
     if (!cell) continue;
     issue.message = `block type "${type}" is defined by code cell "${cell}", which has not run`;
