@@ -62,7 +62,19 @@ interface LabView {
 const lab = (page: Page): Promise<LabView> =>
   page.evaluate(() => {
     type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    const t = (window as unknown as { __heraclesLab: { train: Any } }).__heraclesLab.train;
+    const session = (window as unknown as { __heraclesLab?: { train: Any } }).__heraclesLab;
+    // The lab loads on demand (after a reload, once its panel opens): until then there is no session.
+    if (!session)
+      return {
+        phase: 'absent',
+        step: 0,
+        epoch: 0,
+        checkpoints: 0,
+        losses: [],
+        epochs: [],
+        checkpointEpoch: 0,
+      };
+    const t = session.train;
     const p = t.progress;
     return {
       phase: t.phase,
@@ -213,7 +225,8 @@ describe('training in the studio', () => {
   });
 
   it('pauses and resumes; after a reload mid-training it resumes from the checkpoint', async () => {
-    await openDoc(page, tinyDoc({ epochs: 3 }));
+    // Small batches make each epoch a few hundred steps, so the run is still going when it is reloaded.
+    await openDoc(page, tinyDoc({ epochs: 4, batchSize: 16 }));
     await startOn(page, 'wasm');
     await until(page, 'a few steps', (v) => v.phase === 'training' && v.step >= 3);
     await page.getByTestId('pause').click();
@@ -227,25 +240,27 @@ describe('training in the studio', () => {
     await page.keyboard.press('Control+Enter');
     await until(page, 'progress after resume', (v) => v.phase === 'training' && v.step > paused + 2);
 
-    // Reload once the first epoch's checkpoint is stored, before the run ends.
+    // Once the first epoch's checkpoint is stored, pause (so the run cannot end first) and reload.
     await until(page, 'the first checkpoint', (v) => v.checkpointEpoch >= 1);
+    await page.getByTestId('pause').click();
+    await until(page, 'the second pause', (v) => v.phase === 'paused');
     const before = await lab(page);
     expect(before.status).toBe('running');
     await page.reload();
     await page.locator('[data-testid="editor"][data-ready="true"]').waitFor();
     const offer = page.getByTestId('resume-offer');
     await offer.waitFor();
-    await expect(offer.textContent()).resolves.toMatch(/interrupted after epoch [12]\s+of\s+3/);
+    await expect(offer.textContent()).resolves.toMatch(/interrupted after epoch [123]\s+of\s+4/);
     await page.getByTestId('resume-offer-accept').click();
-    await until(page, 'the resumed run to train', (v) => v.phase === 'training');
+    // No wait for phase 'training' in between: two wasm epochs can finish between two polls.
     const resumed = await until(
       page,
       'the resumed run to finish',
       (v) => v.phase === 'idle' && v.status === 'completed',
-      120_000,
+      240_000, // Auto times each backend again before resuming
     );
     // The epochs before the reload come from the checkpoint; training went on from there.
-    expect(resumed.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    expect(resumed.epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4]);
     expect(resumed.epochs[0].trainLoss).toBeCloseTo(before.epochs[0].trainLoss, 6);
     // Auto timed every backend that starts here and says which won.
     await expect(page.getByTestId('backend-line').textContent()).resolves.toMatch(/fastest of .*wasm/);
@@ -284,5 +299,5 @@ describe('training in the studio', () => {
     await openTab(page, 'runs');
     await page.locator('[data-testid="run-row"][data-status="completed"]').first().waitFor();
     expect(problems(errors)).toEqual([]);
-  });
+  }, 360_000); // two passes of Auto's backend timing, three short epochs, an export
 });
