@@ -23,7 +23,9 @@ import { compileDocument } from '../runtime/graph/compile';
 import { resolveDocument } from '../runtime/cli/documents';
 import { imageTaskData, seriesTaskData } from '../runtime/train/task-data';
 import type { TaskData } from '../runtime/train/task-data';
+import { defaultHelperCount, startNodeHelpers } from '../runtime/train/helpers/node';
 import { evaluate, train } from '../runtime/train/trainer';
+import type { TrainConfig, TrainHooks } from '../runtime/train/trainer';
 import { ROOT, writeResult, log } from './util';
 import type { BenchResult } from './util';
 
@@ -52,6 +54,38 @@ function fit(
   return r.doc;
 }
 
+/**
+ * `train` with as many threads as `heracles train` would use here (gradient helpers on the other cores);
+ * `full` is the data the thread count is chosen for.
+ */
+async function trainThreaded(
+  model: tf.LayersModel,
+  doc: HeraclesDocument,
+  data: TaskData,
+  cfg: TrainConfig,
+  hooks: TrainHooks = {},
+  full: TaskData = data,
+): ReturnType<typeof train> {
+  const count = defaultHelperCount(cfg.batchSize, full.size('train'));
+  const helpers = count
+    ? await startNodeHelpers(count, {
+        model,
+        document: doc,
+        backend: 'wasm',
+        task: data,
+      })
+    : undefined;
+  try {
+    return await train(model, data, cfg, { ...hooks, helpers });
+  } finally {
+    await helpers?.close();
+  }
+}
+
+/** Threads that training uses on this machine (this one plus the helpers). */
+const threadsFor = (doc: HeraclesDocument, data: TaskData) =>
+  1 + defaultHelperCount(doc.training.batchSize, data.size('train'));
+
 /** Epochs that fit the budget, from the time of a few measured steps (the pre-flight check). */
 async function epochsFor(
   doc: HeraclesDocument,
@@ -61,11 +95,13 @@ async function epochsFor(
   const { model } = compileDocument(doc);
   const bs = doc.training.batchSize;
   const stamps: number[] = [];
-  await train(
+  await trainThreaded(
     model,
+    doc,
     { ...data, size: (s) => (s === 'train' ? Math.min(data.size('train'), 10 * bs) : 0) },
     { ...doc.training, epochs: 1, validate: false },
     { onBatch: () => void stamps.push(performance.now()) },
+    data,
   );
   model.dispose();
   // Steps after the first two (which include one-time kernel set-up).
@@ -80,6 +116,8 @@ interface RunOutcome {
   epochs: number;
   minutes: number;
   stop: string;
+  threads: number;
+  params: number;
 }
 
 async function run(
@@ -90,9 +128,12 @@ async function run(
 ): Promise<RunOutcome> {
   const e = epochs ?? (await epochsFor(doc, data, minutes)).epochs;
   const { model } = compileDocument(doc);
-  log(`training "${doc.metadata.name}" for ${e} epoch(s), budget ${minutes.toFixed(1)} min`);
-  const r = await train(
+  log(
+    `training "${doc.metadata.name}" for ${e} epoch(s) on ${threadsFor(doc, data)} thread(s), budget ${minutes.toFixed(1)} min`,
+  );
+  const r = await trainThreaded(
     model,
+    doc,
     data,
     { ...doc.training, epochs: e, maxMinutes: minutes * 1.1 },
     {
@@ -103,8 +144,16 @@ async function run(
     },
   );
   const ev = await evaluate(model, data, 'test');
+  const params = model.countParams();
   model.dispose();
-  return { summary: ev.summary, epochs: r.epochs, minutes: r.seconds / 60, stop: r.stop };
+  return {
+    summary: ev.summary,
+    epochs: r.epochs,
+    minutes: r.seconds / 60,
+    stop: r.stop,
+    threads: threadsFor(doc, data),
+    params,
+  };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -137,11 +186,12 @@ async function images(name: 'fashion-mnist' | 'mnist'): Promise<BenchResult> {
     pass: SCALE === 1 ? r.summary.accuracy >= goal : null,
     tables: [
       {
-        headers: ['model', 'params', 'epochs', 'minutes', 'test accuracy', 'top-5'],
+        headers: ['model', 'params', 'threads', 'epochs', 'minutes', 'test accuracy', 'top-5'],
         rows: [
           [
             'heracles-tiny',
-            '1.42 M',
+            r.params.toLocaleString('en-US'),
+            r.threads,
             r.epochs,
             r.minutes.toFixed(1),
             pct(r.summary.accuracy),
@@ -215,7 +265,7 @@ async function transfer(): Promise<BenchResult> {
   const tiny = fit(preset('heracles-tiny'), mnist);
   // 1. Backbone: heracles-tiny on MNIST.
   const backboneRun = compileDocument(tiny).model;
-  const bb = await train(backboneRun, imageTaskData(mnist), {
+  const bb = await trainThreaded(backboneRun, tiny, imageTaskData(mnist), {
     ...tiny.training,
     epochs: (await epochsFor(tiny, imageTaskData(mnist), 10 * SCALE)).epochs,
     maxMinutes: 11 * SCALE,
@@ -231,14 +281,14 @@ async function transfer(): Promise<BenchResult> {
   const epochs = 15;
   const cfg = { ...tiny.training, epochs, warmupEpochs: 0 };
   const scratch = compileDocument(tiny).model;
-  await train(scratch, data, cfg);
+  await trainThreaded(scratch, tiny, data, cfg);
   const scratchAcc = (await evaluate(scratch, data, 'test')).summary.accuracy;
   // Fine-tuned: every trained MNIST weight except the classifier head's, which starts fresh.
   const tuned = compileDocument(tiny).model;
   const fresh = tuned.getWeights();
   const trained = backboneRun.getWeights();
   tuned.setWeights(tuned.weights.map((w, i) => (w.originalName.startsWith('head/') ? fresh[i] : trained[i])));
-  await train(tuned, data, { ...cfg, learningRate: cfg.learningRate / 2 });
+  await trainThreaded(tuned, tiny, data, { ...cfg, learningRate: cfg.learningRate / 2 });
   const tunedAcc = (await evaluate(tuned, data, 'test')).summary.accuracy;
   [backboneRun, scratch, tuned].forEach((m) => m.dispose());
   tf.disposeVariables();

@@ -15,7 +15,10 @@ import { createInterface } from 'node:readline';
 import { initNodeBackend } from '../runtime/backend/node';
 import * as wasmKernels from '../runtime/backend/wasm-kernels';
 import { compileDocument } from '../runtime/graph/compile';
+import { startNodeHelpers } from '../runtime/train/helpers/node';
+import { shardedGradients } from '../runtime/train/helpers/shards';
 import { Optimizer } from '../runtime/train/optimizer';
+import type { TaskData } from '../runtime/train/task-data';
 import { TINY, tinyDocument } from './model';
 import { dispatchOverheadUs, profileKernels } from './profile';
 import type { KernelRow } from './profile';
@@ -37,7 +40,10 @@ import {
 const BATCH = 64;
 const LR = 1e-3;
 const WEIGHT_DECAY = 0.05;
-/** Rounds of (1 step of ours, TORCH_PER_ROUND PyTorch steps at 2 threads, the same at 1 thread). */
+/**
+ * Rounds of (1 step of ours on 1 thread, 1 on 2 threads, TORCH_PER_ROUND PyTorch steps at 2 threads, the
+ * same at 1 thread).
+ */
 const ROUNDS = 8;
 const TORCH_PER_ROUND = 2;
 const TARGET = 2.0;
@@ -145,6 +151,28 @@ export async function run(): Promise<BenchResult> {
     step();
     return performance.now() - s;
   };
+  // The same step on two threads, as `heracles train` runs it on two cores: a gradient helper on a worker
+  // thread computes half the batch (runtime/train/helpers), the optimizer runs here.
+  const labels = tf.argMax(y, 1);
+  const allIdx = Int32Array.from({ length: BATCH }, (_, i) => i);
+  const batchData = {
+    task: 'classification',
+    classes: 10,
+    batch: (_split: string, idx: ArrayLike<number>) => ({
+      x: tf.gather(x, Array.from(idx)),
+      y: tf.gather(labels, Array.from(idx)),
+    }),
+  } as unknown as TaskData;
+  const document = tinyDocument(TINY, 1);
+  const helpers = await startNodeHelpers(1, { model, document, backend: 'wasm', task: batchData });
+  const timeStep2 = async (): Promise<number> => {
+    const s = performance.now();
+    const { grads } = await shardedGradients(model, vars, batchData, allIdx, 0, helpers);
+    adamw.apply(vars, grads, LR);
+    tf.dispose(grads);
+    await vars[0].data();
+    return performance.now() - s;
+  };
 
   const probe = probeTorch();
   let twin: TorchTwin | undefined;
@@ -157,19 +185,24 @@ export async function run(): Promise<BenchResult> {
     } catch (e) {
       torchError = `the PyTorch twin failed: ${(e as Error).message}`;
       twin?.close();
+      await helpers.close();
+      labels.dispose();
       twin = undefined;
     }
   }
 
   log('step-vs-pytorch: warm-up');
   for (let i = 0; i < 3; i++) step();
+  for (let i = 0; i < 2; i++) await timeStep2();
   if (twin) await twin.ask<TorchTimes>({ cmd: 'time', steps: 4, threads: 2 });
 
   const ours: number[] = [];
+  const ours2: number[] = [];
   const torch2: number[] = [];
   const torch1: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     ours.push(timeStep());
+    ours2.push(await timeStep2());
     if (twin) {
       try {
         torch2.push(
@@ -185,7 +218,7 @@ export async function run(): Promise<BenchResult> {
       }
     }
     log(
-      `round ${r + 1}: ours ${fmt(ours[ours.length - 1])} ms, torch2 ${fmt(torch2[torch2.length - 1] ?? NaN)} ms`,
+      `round ${r + 1}: ours ${fmt(ours[ours.length - 1])} ms, ours on 2 threads ${fmt(ours2[ours2.length - 1])} ms, torch2 ${fmt(torch2[torch2.length - 1] ?? NaN)} ms`,
     );
   }
   // PyTorch's forward alone and one-core GEMM throughput, for the split below.
@@ -239,15 +272,17 @@ export async function run(): Promise<BenchResult> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
 
   const o = summarize(ours);
+  const o2 = summarize(ours2);
   const t2: Timing | undefined = torch2.length ? summarize(torch2) : undefined;
   const t1: Timing | undefined = torch1.length ? summarize(torch1) : undefined;
-  const ratio2 = t2 ? o.median / t2.median : NaN;
-  const ratio1 = t1 ? o.median / t1.median : NaN;
+  const ratio2 = t2 ? o2.median / t2.median : NaN;
+  const ratio1 = t1 ? o2.median / t1.median : NaN;
   // Judged against PyTorch at 2 threads, unless 1 thread measured faster: on a loaded 2-core machine
   // OpenMP's spin-waiting threads can make the 2-thread step several times slower, and that must not
   // flatter us. So the baseline is the faster of the two, never the slower.
   const baseline = t2 && t1 && t1.median < t2.median ? t1 : t2;
-  const ratio = baseline ? o.median / baseline.median : NaN;
+  // Judged: ours on two threads (both sides then use the two cores).
+  const ratio = baseline ? o2.median / baseline.median : NaN;
   const notMeasured = `not measured: ${torchError ?? 'unknown reason'}`;
   const row = (label: string, t: Timing | undefined, r: number) =>
     t
@@ -273,7 +308,7 @@ export async function run(): Promise<BenchResult> {
     string[] | undefined;
   const analysis: string[] = [
     `**Per-core arithmetic.** A plain 1024×128×512 matmul takes ${fmt(oursGemm, 2)} ms in ours (XNNPACK, wasm SIMD128: ${fmt(oursGmacs)} GMAC/s) and ${fmt(torchGemmMs, 2)} ms in PyTorch on one thread (OpenBLAS, AVX2 + FMA: ${fmt(torchGmacs)} GMAC/s) — ${fmtRatio(oursGemm / torchGemmMs)}. wasm SIMD is 128 bits wide and has no fused multiply-add (relaxed SIMD is not used by tfjs 4.22), so even the best-case kernels of ours run at a fraction of native speed. This alone puts parity out of reach for the matmul/conv share of the step.`,
-    `**Threads.** tfjs-backend-wasm never uses threads in Node: its \`WASM_HAS_MULTITHREAD_SUPPORT\` flag returns false when \`IS_NODE\` (tfjs issue #3830), so the single-thread SIMD binary is loaded and \`setThreadsCount\` has no effect (getThreadsCount() = ${wasmThreads}). Forcing the flag makes the threaded-SIMD build fail to start (\`ERR_WORKER_PATH\`: its pthread workers are created from a \`blob:\` URL, which Node's \`worker_threads\` rejects). PyTorch uses both cores. A working threaded build would help only the XNNPACK kernels, at most ~2× on 2 cores.`,
+    `**Threads.** tfjs-backend-wasm never uses threads in Node: its \`WASM_HAS_MULTITHREAD_SUPPORT\` flag returns false when \`IS_NODE\` (tfjs issue #3830), so the single-thread SIMD binary is loaded and \`setThreadsCount\` has no effect (getThreadsCount() = ${wasmThreads}). Forcing the flag makes the threaded-SIMD build fail to start (\`ERR_WORKER_PATH\`: its pthread workers are created from a \`blob:\` URL, which Node's \`worker_threads\` rejects). So the runtime gets its second core by data parallelism instead (\`runtime/train/helpers\`, what \`heracles train\` does on a multi-core machine): a helper on a worker thread, with its own wasm backend and replica of the model, computes the gradients of half of each batch while the main thread computes the other half; the halves are averaged and the optimizer runs once. On two threads the step takes ${fmt(o2.median)} ms against ${fmt(o.median)} ms on one — ${fmt(o.median / o2.median)}× faster, not 2×: a half batch costs more than half a batch (fixed per-kernel costs) and the two wasm instances share the memory bandwidth of the two cores.`,
     `**Forward vs backward.** Ours: forward ${fmt(fwdMs)} ms, forward + backward ${fmt(fbMs)} ms, AdamW update ${fmt(updMs)} ms — the backward pass costs ${fmt((fbMs - fwdMs) / fwdMs)}× the forward (≈ 2× is the norm; PyTorch's backward + update is ${t1 ? fmt((t1.median - torchFwdMs) / torchFwdMs) : '—'}× its forward). PyTorch (1 thread): forward ${fmt(torchFwdMs)} ms, whole step ${t1 ? fmt(t1.median) : '—'} ms. Forward alone, ours is ${fmtRatio(fwdMs / torchFwdMs)} PyTorch; backward + update, ${t1 ? fmtRatio((o.median - fwdMs) / (t1.median - torchFwdMs)) : '—'}. So most of the gap is in the gradient kernels — which is where wasm is weakest: several have no XNNPACK path (see the kernels below).`,
     `**Kernel dispatch.** ${prof.kernels} kernels per step at ~${fmt(perKernelUs)} µs each for a tiny kernel → ~${fmt((prof.kernels * perKernelUs) / 1000)} ms (${((100 * prof.kernels * perKernelUs) / 1000 / o.median).toFixed(0)}% of the step). About half are the optimizer's per-tensor element-wise ops (tfjs Adam runs ~12 kernels per parameter tensor, ${vars.length} tensors); a fused update would save little in absolute terms.`,
     `**Layout.** Convs and 2-D matmuls are channels-last, XNNPACK's native layout, so no conversions. The spectral transforms cost three Transposes each (a measured choice, \`runtime/spectral/transform.ts\`); Transpose is ${fmt(kms('Transpose'))} ms per step in total — layout is not the problem.`,
@@ -298,7 +333,7 @@ export async function run(): Promise<BenchResult> {
     analysis.push(`- \`${k.name}\` — ${fmt(k.ms)} ms (${pct(k)}, ${k.calls} calls). ${why}`);
   }
   analysis.push(
-    `**Bottom line.** If every gradient kernel ran at forward efficiency (backward ≈ 2× forward), our step would be ≈ 3 × ${fmt(fwdMs)} + ${fmt(updMs)} ≈ ${fmt(3 * fwdMs + updMs)} ms — still ${baseline ? fmtRatio((3 * fwdMs + updMs) / baseline.median) : '—'} PyTorch, because the forward itself is ${fmtRatio(fwdMs / torchFwdMs)} PyTorch's on one core (SIMD128 without FMA vs AVX2 + FMA) and PyTorch has a second core. Parity within 2× therefore needs, besides the gradient kernels at XNNPACK speed (depthwise filter gradient, conv input gradient on small grids, BatchNorm, Sum), threads in Node (a patched loader for the threaded-SIMD build) or a native backend.`,
+    `**Bottom line.** If every gradient kernel ran at forward efficiency (backward ≈ 2× forward), our step would be ≈ 3 × ${fmt(fwdMs)} + ${fmt(updMs)} ≈ ${fmt(3 * fwdMs + updMs)} ms — still ${baseline ? fmtRatio((3 * fwdMs + updMs) / baseline.median) : '—'} PyTorch, because the forward itself is ${fmtRatio(fwdMs / torchFwdMs)} PyTorch's on one core (SIMD128 without FMA vs AVX2 + FMA) and our second core gains ${fmt(o.median / o2.median)}× rather than 2×. Parity within 2× therefore needs, besides the gradient kernels at XNNPACK speed (depthwise filter gradient, conv input gradient on small grids, BatchNorm, Sum), a faster GEMM than wasm SIMD128 allows (relaxed SIMD's fused multiply-add, not in tfjs 4.22) or a native backend.`,
   );
 
   const verdict = baseline ? ratio <= TARGET : null;
@@ -309,7 +344,7 @@ export async function run(): Promise<BenchResult> {
     description: `One training step (forward + backward + AdamW update) of Heracles-tiny, 28×28×1 input, batch ${BATCH}: ours on the tfjs wasm backend in Node vs a faithful PyTorch twin (\`bench/pytorch/heracles_tiny.py\`) on CPU, measured side by side in one run (interleaved rounds, median).`,
     target: `ours ≤ ${TARGET.toFixed(1)}× PyTorch (2 threads)`,
     headline: baseline
-      ? `${fmtRatio(ratio)} PyTorch (${fmt(o.median)} vs ${fmt(baseline.median)} ms/step, PyTorch at ${baseline === t1 ? 1 : 2} thread${baseline === t1 ? '' : 's'})`
+      ? `${fmtRatio(ratio)} PyTorch (${fmt(o2.median)} vs ${fmt(baseline.median)} ms/step, ours on 2 threads, PyTorch at ${baseline === t1 ? 1 : 2} thread${baseline === t1 ? '' : 's'})`
       : notMeasured,
     pass: verdict,
     tables: [
@@ -317,7 +352,8 @@ export async function run(): Promise<BenchResult> {
         caption: 'ms per training step, batch 64',
         headers: ['implementation', 'median', 'min', 'max', 'steps', 'ours ÷ this'],
         rows: [
-          row('ours: tfjs 4.22 wasm (SIMD, 1 thread)', o, 1),
+          row('ours: tfjs 4.22 wasm (SIMD), 2 threads (judged)', o2, 1),
+          row('ours: tfjs 4.22 wasm (SIMD), 1 thread', o, o2.median / o.median),
           row('PyTorch CPU, 2 threads (target baseline)', t2, ratio2),
           row('PyTorch CPU, 1 thread', t1, ratio1),
         ],
@@ -361,6 +397,7 @@ export async function run(): Promise<BenchResult> {
       torchInfo,
       torchError,
       ours,
+      ours2,
       torch2,
       torch1,
       fwd,

@@ -19,9 +19,10 @@ Commands:
       shapes, parameters and MACs of every node, plus totals
   train <document-or-preset> --data <path> [--epochs N] [--batch-size B] [--lr X] [--seed S]
         [--max-minutes M] [--split a,b,c] [--lookback L] [--horizon T] [--backend wasm|cpu]
-        [--out DIR] [--resume DIR] [--json]
+        [--threads N] [--out DIR] [--resume DIR] [--json]
       trains on a folder of IDX files, an image folder or .zip, or a .csv / .csv.gz series;
-      writes DIR with model.json + weights, the document, data.json and run.json
+      writes DIR with model.json + weights, the document, data.json and run.json;
+      --threads: how many threads share each batch (default: one per core, up to 4, for long runs)
   eval <DIR> --data <path> [--split test|val|train] [--json]
       metrics of a trained model on a split of the data
   predict <DIR> --input <file> [--json]
@@ -80,6 +81,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             lr: { type: 'string' },
             seed: { type: 'string' },
             'max-minutes': { type: 'string' },
+            threads: { type: 'string' },
             split: { type: 'string' },
             lookback: { type: 'string' },
             horizon: { type: 'string' },
@@ -99,6 +101,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             lr: num('lr', v.lr, false),
             seed: v.seed === undefined ? undefined : Number(v.seed),
             maxMinutes: num('max-minutes', v['max-minutes'], false),
+            threads: num('threads', v.threads),
             split: v.split,
             lookback: num('lookback', v.lookback),
             horizon: num('horizon', v.horizon),

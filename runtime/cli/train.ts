@@ -27,6 +27,8 @@ import { loadBackboneWeights } from '../graph/backbone';
 import { BlockError } from '../../blocks/types';
 import { dataInfoOf, taskDataOf } from '../train/task-data';
 import type { SplitName } from '../train/task-data';
+import { defaultHelperCount, startNodeHelpers } from '../train/helpers/node';
+import type { ShardHelpers } from '../train/helpers/shards';
 import { evaluate, train } from '../train/trainer';
 import type { Checkpoint } from '../train/trainer';
 import { resolveDocument } from './documents';
@@ -45,6 +47,8 @@ export interface TrainArgs {
   lookback?: number;
   horizon?: number;
   backend: NodeBackend;
+  /** Threads that share each batch (this one plus gradient helpers); default from defaultHelperCount. */
+  threads?: number;
   out?: string;
   resume?: string;
   json: boolean;
@@ -151,12 +155,21 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     if (e instanceof BlockError || e instanceof DataError) throw new UsageError([e.message]);
     throw e;
   }
+  const threads = args.threads ?? 1 + defaultHelperCount(cfg.batchSize, task.size('train'));
+  let helpers: ShardHelpers | undefined;
+  if (threads > 1)
+    helpers = await startNodeHelpers(threads - 1, {
+      model,
+      document: doc,
+      backend,
+      task,
+    });
   mkdirSync(out, { recursive: true });
   const startedAt = new Date().toISOString();
   const tty = !args.json && Boolean(process.stderr.isTTY);
   if (!args.json)
     io.err(
-      `Training "${doc.metadata.name}" on ${data.source}: ${task.size('train')} train / ${task.size('val')} val / ${task.size('test')} test samples, ${backend} backend → ${out}`,
+      `Training "${doc.metadata.name}" on ${data.source}: ${task.size('train')} train / ${task.size('val')} val / ${task.size('test')} test samples, ${backend} backend × ${threads} thread${threads > 1 ? 's' : ''} → ${out}`,
     );
   let result;
   try {
@@ -182,12 +195,15 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
           }
         },
         onCheckpoint: (c) => writeCheckpoint(out, c),
+        helpers,
       },
       resume,
     );
   } catch (e) {
     removeIfIncomplete(out);
     throw e;
+  } finally {
+    await helpers?.close();
   }
   if (result.message && !args.json) io.err(result.message);
   if (result.stop === 'diverged') {
@@ -200,7 +216,7 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     document: doc,
     data: dataInfoOf(data, task),
     run: {
-      config: { ...cfg, data: args.data, split: args.split, backend },
+      config: { ...cfg, data: args.data, split: args.split, backend, threads },
       history: result.history,
       stop: result.stop,
       message: result.message,

@@ -11,7 +11,11 @@ import { ForecastAccumulator, classificationMetrics } from './metrics';
 import type { ClassificationMetrics, ForecastMetrics } from './metrics';
 import { Optimizer, clipByGlobalNorm, learningRateAt } from './optimizer';
 import type { OptimizerState } from './optimizer';
+import { batchGradients, lossOf, shardedGradients } from './helpers/shards';
+import type { ShardHelpers } from './helpers/shards';
 import type { SplitName, TaskData } from './task-data';
+
+export { lossOf };
 
 export interface TrainConfig extends Training {
   /** Stop (after the current batch) once this much time has passed. */
@@ -59,6 +63,8 @@ export interface TrainHooks {
   shouldStop?(): boolean;
   /** Awaited between batches (e.g. to let a worker receive Pause/Resume messages). */
   yieldToHost?(): Promise<void>;
+  /** Other threads that compute part of each batch (data parallelism, see shards.ts). */
+  helpers?: ShardHelpers;
 }
 
 export type StopReason = 'completed' | 'early-stopping' | 'time-limit' | 'stopped' | 'diverged';
@@ -88,15 +94,6 @@ export function shuffled(n: number, seed: number): Int32Array {
     p[j] = t;
   }
   return p;
-}
-
-/** The training loss of a batch: cross-entropy (with label smoothing) or mean squared error. */
-export function lossOf(data: TaskData, pred: tf.Tensor, y: tf.Tensor, labelSmoothing = 0): tf.Scalar {
-  if (data.task === 'classification') {
-    const onehot = tf.oneHot(y as tf.Tensor1D, data.classes);
-    return tf.losses.softmaxCrossEntropy(onehot, pred, undefined, labelSmoothing) as tf.Scalar;
-  }
-  return tf.losses.meanSquaredError(y, pred) as tf.Scalar;
 }
 
 const trainableVars = (model: tf.LayersModel): tf.Variable[] =>
@@ -172,6 +169,24 @@ export async function evaluate(
   return { loss, forecasting: f, summary: { mse: f.mse, mae: f.mae } };
 }
 
+/** The mean loss and the gradients of one batch, here or shared with the helpers when there are any. */
+async function stepGradients(
+  model: tf.LayersModel,
+  vars: tf.Variable[],
+  data: TaskData,
+  idx: Int32Array,
+  cfg: TrainConfig,
+  helpers?: ShardHelpers,
+): Promise<{ loss: number; grads: tf.Tensor[] }> {
+  if (helpers && helpers.count > 0 && idx.length > 1)
+    return shardedGradients(model, vars, data, idx, cfg.labelSmoothing, helpers);
+  const { x, y } = data.batch('train', idx);
+  const { value, grads } = batchGradients(model, vars, data, x, y, cfg.labelSmoothing);
+  const loss = (await value.data())[0];
+  tf.dispose([x, y, value]);
+  return { loss, grads };
+}
+
 /** Trains `model` on `data`. Resumes from `resume` when given (weights, optimizer state, history). */
 export async function train(
   model: tf.LayersModel,
@@ -227,15 +242,9 @@ export async function train(
           schedule: cfg.schedule,
         });
         const idx = order.subarray(b * cfg.batchSize, Math.min(n, (b + 1) * cfg.batchSize));
-        const { x, y } = data.batch('train', idx);
-        const { value, grads } = tf.variableGrads(
-          () => lossOf(data, model.apply(x, { training: true }) as tf.Tensor, y, cfg.labelSmoothing),
-          vars,
-        );
-        const loss = (await value.data())[0];
-        const gradList = vars.map((v) => grads[v.name]);
+        const { loss, grads: gradList } = await stepGradients(model, vars, data, idx, cfg, hooks.helpers);
         if (!Number.isFinite(loss)) {
-          tf.dispose([x, y, value, ...gradList]);
+          tf.dispose(gradList);
           stop = 'diverged';
           message = `the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1}; training stopped and the weights of the last good checkpoint (epoch ${last?.epoch ?? 0}) were restored. Try a lower learning rate or gradient clipping.`;
           if (last) restoreWeights(model, last.weights);
@@ -243,7 +252,7 @@ export async function train(
         }
         const clipped = await clipByGlobalNorm(gradList, cfg.gradClip);
         optimizer.apply(vars, clipped.grads, lr);
-        tf.dispose([x, y, value, ...clipped.grads]);
+        tf.dispose(clipped.grads);
         lossSum += loss * idx.length;
         seen += idx.length;
         samplesDone += idx.length;

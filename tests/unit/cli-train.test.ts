@@ -127,14 +127,25 @@ describe('heracles train, eval and predict', () => {
       expect(q.class).toBe(pred.class);
       q.probabilities.forEach((v: number, i: number) => expect(v).toBeCloseTo(pred.probabilities[i], 5));
 
-      // Resume continues from the checkpoint to the new epoch count.
-      const again = heracles('train', '--resume', out, '--data', images, '--epochs', '2', '--json');
+      // Resume continues from the checkpoint to the new epoch count (here on two threads).
+      const again = heracles(
+        'train',
+        '--resume',
+        out,
+        '--data',
+        images,
+        '--epochs',
+        '2',
+        '--threads',
+        '2',
+        '--json',
+      );
+      expect(again.err).toBe('');
       expect(again.code).toBe(0);
-      expect(
-        JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')).history.map(
-          (h: { epoch: number }) => h.epoch,
-        ),
-      ).toEqual([1, 2]);
+      const resumed = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
+      expect(resumed.history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2]);
+      expect(resumed.config.threads).toBe(2);
+      expect(resumed.history[1].trainLoss).toBeLessThan(resumed.history[0].trainLoss);
 
       // A folder that exists is never overwritten.
       const refused = heracles('train', doc, '--data', images, '--out', out);
