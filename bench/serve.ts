@@ -252,7 +252,7 @@ export async function run(): Promise<BenchResult> {
       title: '`heracles serve`: load and malformed requests on loopback',
       date: new Date().toISOString(),
       description:
-        `The real \`heracles serve\` process (wasm backend) with heracles-tiny (28×28×1, 10 classes, 1.42 M parameters). ` +
+        `The real \`heracles serve\` process (wasm backend) with heracles-tiny (28×28×1, 10 classes, 1.37 M parameters). ` +
         `Load: ${REQUESTS} \`POST /predict\` requests of one input each (3 of 4 JSON, 1 of 4 a 28×28 PNG) from ${CONCURRENCY} concurrent ` +
         `keep-alive clients in another process on loopback; latency is from send to the last byte of the answer. ` +
         `Then ${cases.length} malformed requests and ${MUTATIONS} seeded byte mutations of a valid body, each followed by \`GET /health\`.`,

@@ -158,12 +158,14 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
   const threads = args.threads ?? 1 + defaultHelperCount(cfg.batchSize, task.size('train'));
   let helpers: ShardHelpers | undefined;
   if (threads > 1)
-    helpers = await startNodeHelpers(threads - 1, {
-      model,
-      document: doc,
-      backend,
-      task,
-    });
+    try {
+      helpers = await startNodeHelpers(threads - 1, { model, document: doc, backend, task });
+    } catch (e) {
+      model.dispose();
+      throw new UsageError([
+        `Could not start ${threads - 1} training thread(s): ${(e as Error).message}. Try --threads 1.`,
+      ]);
+    }
   mkdirSync(out, { recursive: true });
   const startedAt = new Date().toISOString();
   const tty = !args.json && Boolean(process.stderr.isTTY);

@@ -19,6 +19,7 @@ import {
   type SpectralTransform,
 } from './transform';
 import { randomArray } from '../../tests/unit/helpers';
+import { factorsOf } from './factored';
 
 // ------------------------------------------------------------------------------------------
 // Helpers
@@ -323,30 +324,34 @@ describe.each<NodeBackend>(['cpu', 'wasm'])('spectral transforms on %s', (backen
     tf.dispose([x, a, b]);
   });
 
-  it.each([7, 16, 96])('spectral1d over axis 1 of [B, L, C] matches dht1dRef (L = %i)', (L) => {
-    const [B, C] = [3, 2];
-    const data = randomArray(B * L * C, 70 + L);
-    const x = tf.tensor3d(data, [B, L, C]);
-    const y = spectral1d(x);
-    expect(y.shape).toEqual([B, L, C]);
-    const got = y.dataSync();
-    const line = new Float64Array(L);
-    for (let b = 0; b < B; b++)
-      for (let c = 0; c < C; c++) {
-        for (let l = 0; l < L; l++) line[l] = data[(b * L + l) * C + c];
-        const ref = dht1dRef(line, L);
-        for (let l = 0; l < L; l++) expect(Math.abs(got[(b * L + l) * C + c] - ref[l])).toBeLessThan(TOL);
-      }
-    const back = spectral1d(y);
-    expect(maxAbsDiff(back.dataSync(), data)).toBeLessThan(TOL);
-    // Gradient of Σ spectral1d(x)·r is spectral1d(r) (the 1-D DHT matrix is symmetric).
-    const r = tf.tensor3d(randomArray(B * L * C, 80), [B, L, C]);
-    const grad = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(spectral1d(v as tf.Tensor3D), r)))(x);
-    // [B, L, C] has the same memory layout as [B, 1, L, C].
-    const expected = referenceBHWC(r.dataSync(), [B, 1, L, C], planeRefs.dht1d);
-    expect(maxAbsDiff(grad.dataSync(), expected)).toBeLessThan(TOL);
-    tf.dispose([x, y, back, r, grad]);
-  });
+  // 257 is prime (direct product); 300 (15 × 20) and 1024 (32 × 32) take the factored transform.
+  it.each([7, 16, 96, 257, 300, 1024])(
+    'spectral1d over axis 1 of [B, L, C] matches dht1dRef (L = %i)',
+    (L) => {
+      const [B, C] = [3, 2];
+      const data = randomArray(B * L * C, 70 + L);
+      const x = tf.tensor3d(data, [B, L, C]);
+      const y = spectral1d(x);
+      expect(y.shape).toEqual([B, L, C]);
+      const got = y.dataSync();
+      const line = new Float64Array(L);
+      for (let b = 0; b < B; b++)
+        for (let c = 0; c < C; c++) {
+          for (let l = 0; l < L; l++) line[l] = data[(b * L + l) * C + c];
+          const ref = dht1dRef(line, L);
+          for (let l = 0; l < L; l++) expect(Math.abs(got[(b * L + l) * C + c] - ref[l])).toBeLessThan(TOL);
+        }
+      const back = spectral1d(y);
+      expect(maxAbsDiff(back.dataSync(), data)).toBeLessThan(TOL);
+      // Gradient of Σ spectral1d(x)·r is spectral1d(r) (the 1-D DHT matrix is symmetric).
+      const r = tf.tensor3d(randomArray(B * L * C, 80), [B, L, C]);
+      const grad = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(spectral1d(v as tf.Tensor3D), r)))(x);
+      // [B, L, C] has the same memory layout as [B, 1, L, C].
+      const expected = referenceBHWC(r.dataSync(), [B, 1, L, C], planeRefs.dht1d);
+      expect(maxAbsDiff(grad.dataSync(), expected)).toBeLessThan(TOL);
+      tf.dispose([x, y, back, r, grad]);
+    },
+  );
 
   it('disposeSpectralCache frees exactly the cached matrices', () => {
     const x = tf.tensor4d(randomArray(1 * 3 * 4 * 1, 90), [1, 3, 4, 1]);
@@ -397,10 +402,24 @@ describe('cpu and wasm agree', () => {
   });
 });
 
+describe('factorsOf', () => {
+  it('factors long rows as n1 × n2 with n1 the largest divisor up to √N, at least 8', () => {
+    expect(factorsOf(1024)).toEqual([32, 32]);
+    expect(factorsOf(512)).toEqual([16, 32]);
+    expect(factorsOf(300)).toEqual([15, 20]);
+    expect(factorsOf(96)).toBeNull(); // short: the direct product is cheap
+    expect(factorsOf(257)).toBeNull(); // prime
+    expect(factorsOf(2 * 257)).toBeNull(); // only 2 × 257
+  });
+});
+
 describe('spectralMacs', () => {
   it('counts forward + inverse multiply-accumulates per sample', () => {
     expect(spectralMacs('dht2d', 56, 56, 32)).toBe(4 * (56 * 56 * 56 * 2) * 32);
     expect(spectralMacs('dct', 7, 5, 3)).toBe(2 * (7 * 7 * 5 + 7 * 5 * 5) * 3);
     expect(spectralMacs('dht1d', 1, 96, 8)).toBe(2 * 96 * 96 * 8);
+    // Long rows are factored: 32 × 32 costs 4·1024·32 + 2·1024·32 per row instead of 1024².
+    expect(spectralMacs('dht1d', 1, 1024, 1)).toBe(2 * 6 * 1024 * 32);
+    expect(spectralMacs('dht1d', 1, 257, 1)).toBe(2 * 257 * 257);
   });
 });

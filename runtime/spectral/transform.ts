@@ -20,7 +20,11 @@
  * Scaling is orthonormal, so the DHT is exactly its own inverse and inverse(forward(x)) = x.
  */
 import * as tf from '@tensorflow/tfjs';
+import { cachedMatrix } from './cache';
+import { factorsOf, factoredDhtMacsPerRow, factoredDhtRows } from './factored';
 import { casMatrix, cosMatrix, dctMatrix, sinMatrix } from './matrices';
+
+export { disposeSpectralCache, spectralCacheSize } from './cache';
 
 export type SpectralTransform = 'dht2d' | 'dct' | 'dht1d';
 
@@ -61,22 +65,6 @@ export type SpectralTransform = 'dht2d' | 'dct' | 'dht1d';
 // then contracts over (h, s) at once with Bm whose row 2m+s is column m of CAS_H (s = 0) or of
 // C_H − S_H (s = 1). So the 4-product formula costs two matmuls and no additions.
 // ---------------------------------------------------------------------------------------------
-
-/** Matrix tensors, created on first use and kept alive (tf.keep) until disposeSpectralCache(). */
-const matrixCache = new Map<string, tf.Tensor2D>();
-
-/**
- * Returns the cached float32 tensor for `key`, building it from float64 data on first use.
- * tf.keep stops an enclosing tf.tidy (the caller's, or ours in apply2d) from disposing it.
- */
-function cachedMatrix(key: string, rows: number, cols: number, fill: () => Float64Array): tf.Tensor2D {
-  let m = matrixCache.get(key);
-  if (!m) {
-    m = tf.keep(tf.tensor2d(Float32Array.from(fill()), [rows, cols], 'float32'));
-    matrixCache.set(key, m);
-  }
-  return m;
-}
 
 /** Transpose of a row-major N×N float64 matrix. */
 function transposed(m: Float64Array, N: number): Float64Array {
@@ -165,12 +153,17 @@ function dctRaw(x: tf.Tensor4D, inverse: boolean): tf.Tensor4D {
   return apply2d(x, dctRightMatrix(W, inverse), dctRightMatrix(H, inverse), 1);
 }
 
-/** Plain 1-D DHT along W: [B,H,W,C] -> [B,H,C,W], rows × cas_W, and back. */
+/**
+ * Plain 1-D DHT along W: [B,H,W,C] -> [B,H,C,W], rows × cas_W, and back. Long rows (W ≥ 256 with a
+ * factor ≥ 8) take the factored transform instead (`factored.ts`): the same map in O(W^1.5) per row.
+ */
 function dht1dRaw(x: tf.Tensor4D): tf.Tensor4D {
   const [B, H, W, C] = x.shape;
   return tf.tidy(() => {
-    const rows = tf.reshape(tf.transpose(x, [0, 1, 3, 2]), [B * H * C, W]);
-    const y = tf.reshape(tf.matMul(rows, casRightMatrix(W)), [B, H, C, W]) as tf.Tensor4D;
+    const rows = tf.reshape(tf.transpose(x, [0, 1, 3, 2]), [B * H * C, W]) as tf.Tensor2D;
+    const factors = factorsOf(W);
+    const product = factors ? factoredDhtRows(rows, ...factors) : tf.matMul(rows, casRightMatrix(W));
+    const y = tf.reshape(product, [B, H, C, W]) as tf.Tensor4D;
     return tf.transpose(y, [0, 1, 3, 2]);
   });
 }
@@ -254,7 +247,7 @@ export function spectral1d(x: tf.Tensor3D): tf.Tensor3D {
  *   dht2d: W step (C·H rows) · W · 2W = 2·H·W²·C, H step (C·W rows) · 2H · H = 2·H²·W·C;
  *          forward 2·(H²W + HW²)·C, twice that with the inverse: 4·(H²W + HW²)·C.
  *   dct:   like dht2d without the stacked ×2: forward (H²W + HW²)·C, with inverse 2·(H²W + HW²)·C.
- *   dht1d: (H·C rows) · W · W per direction: 2·W²·H·C.
+ *   dht1d: (H·C rows) · W · W per direction: 2·W²·H·C (less for long rows: see factored.ts).
  * The backward pass of each direction costs the same again (it is the transposed transform).
  */
 export function spectralMacs(transform: SpectralTransform, H: number, W: number, C: number): number {
@@ -263,21 +256,9 @@ export function spectralMacs(transform: SpectralTransform, H: number, W: number,
       return 4 * (H * H * W + H * W * W) * C;
     case 'dct':
       return 2 * (H * H * W + H * W * W) * C;
-    case 'dht1d':
-      return 2 * W * W * H * C;
+    case 'dht1d': {
+      const f = factorsOf(W);
+      return 2 * (f ? factoredDhtMacsPerRow(...f) : W * W) * H * C;
+    }
   }
-}
-
-/**
- * Disposes every cached matrix tensor (they are rebuilt on next use). For tests and for freeing
- * memory when a model is torn down.
- */
-export function disposeSpectralCache(): void {
-  for (const m of matrixCache.values()) m.dispose();
-  matrixCache.clear();
-}
-
-/** Number of matrix tensors currently cached (for leak tests). */
-export function spectralCacheSize(): number {
-  return matrixCache.size;
 }
