@@ -185,8 +185,6 @@ export async function run(): Promise<BenchResult> {
     } catch (e) {
       torchError = `the PyTorch twin failed: ${(e as Error).message}`;
       twin?.close();
-      await helpers.close();
-      labels.dispose();
       twin = undefined;
     }
   }
@@ -235,6 +233,8 @@ export async function run(): Promise<BenchResult> {
     }
   }
   twin?.close();
+  await helpers.close();
+  labels.dispose();
 
   // Where our step goes: forward, forward + backward, update.
   const fwd: number[] = [];
