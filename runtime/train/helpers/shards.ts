@@ -122,21 +122,19 @@ export async function shardedGradients(
     tf.dispose([local.value, ...local.grads]);
     throw e;
   }
-  // Weighted by shard size: the mean over the whole batch. Plain loops: one pass per weight instead of a
-  // few hundred small kernels.
+  // Weighted by shard size: the mean over the whole batch. The helpers' arrays are only read inside this
+  // tidy (the next step overwrites them), by kernels of this thread's backend.
   const shares = [own.length, ...others.map((p) => p.length)].map((n) => n / idx.length);
   let loss = (await local.value.data())[0] * shares[0];
   results.forEach((r, k) => (loss += r.loss * shares[k + 1]));
-  const mine = (await Promise.all(local.grads.map((g) => g.data()))) as Float32Array[];
-  const grads = local.grads.map((g, i) => {
-    const sum = mine[i].map((v) => v * shares[0]);
-    results.forEach((r, k) => {
-      const theirs = r.grads[i];
-      const w = shares[k + 1];
-      for (let j = 0; j < sum.length; j++) sum[j] += theirs[j] * w;
-    });
-    return tf.tensor(sum, g.shape, 'float32');
-  });
+  const grads = tf.tidy(() =>
+    local.grads.map((g, i) =>
+      results.reduce(
+        (sum, r, k) => tf.add(sum, tf.mul(tf.tensor(r.grads[i], g.shape, 'float32'), shares[k + 1])),
+        tf.mul(g, shares[0]),
+      ),
+    ),
+  );
   tf.dispose([local.value, ...local.grads]);
   return { loss, grads };
 }
