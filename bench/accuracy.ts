@@ -7,6 +7,7 @@
  *                                 heracles-ts, lookback 96, 15 min (test MSE / MAE, standardised)
  *   transfer                      MNIST backbone fine-tuned on 1,000 Fashion-MNIST images vs from scratch
  *   ablation                      heracles-tiny variants on Fashion-MNIST, same budget and seed
+ *   ablation-pytorch              the same variants for 5 epochs each, trained through their PyTorch export
  *
  * HERACLES_DATA points at the data folder (default ../shared/data); HERACLES_ACC_SCALE multiplies every
  * time budget (e.g. 0.1 for a quick check — results are then marked as such).
@@ -26,6 +27,8 @@ import type { TaskData } from '../runtime/train/task-data';
 import { defaultHelperCount, startNodeHelpers } from '../runtime/train/helpers/node';
 import { evaluate, train } from '../runtime/train/trainer';
 import type { TrainConfig, TrainHooks } from '../runtime/train/trainer';
+import { ablationThroughPytorch } from './ablation-pytorch';
+import type { AblationRun } from './ablation-pytorch';
 import { ROOT, writeResult, log } from './util';
 import type { BenchResult } from './util';
 
@@ -98,15 +101,18 @@ async function epochsFor(
   await trainThreaded(
     model,
     doc,
-    { ...data, size: (s) => (s === 'train' ? Math.min(data.size('train'), 10 * bs) : 0) },
+    { ...data, size: (s) => (s === 'train' ? Math.min(data.size('train'), 20 * bs) : 0) },
     { ...doc.training, epochs: 1, validate: false },
     { onBatch: () => void stamps.push(performance.now()) },
     data,
   );
   model.dispose();
-  // Steps after the first two (which include one-time kernel set-up).
-  const gaps = stamps.slice(2).map((t, i) => t - stamps[i + 1]);
+  // The second half of 20 steps: the first ones include one-time kernel set-up and the helper threads'
+  // warm-up (their code is still being optimised), which made 10-step estimates ~10% pessimistic.
+  const from = stamps.length >> 1;
+  const gaps = stamps.slice(from).map((t, i) => t - stamps[from + i - 1]);
   const stepMs = gaps.sort((a, b) => a - b)[gaps.length >> 1];
+  log(`pre-flight: ${stepMs.toFixed(0)} ms per step at batch ${bs}`);
   const epochMs = (data.size('train') / bs) * stepMs + (data.size('val') / bs) * stepMs * 0.3;
   return { epochs: Math.max(1, Math.floor((minutes * 60_000) / epochMs)), stepMs };
 }
@@ -173,6 +179,10 @@ async function images(name: 'fashion-mnist' | 'mnist'): Promise<BenchResult> {
   const t0 = performance.now();
   const data = (await loadDataPath(path.join(DATA, name))) as ImageSplits;
   const doc = fit(preset('heracles-tiny'), data);
+  // Fashion-MNIST is still learning when the budget ends, so the budget goes where it buys most: batch 128
+  // runs ~1.2x more samples per second on two threads than 64 (bigger shards per thread) and fits 6 epochs
+  // in 30 min where 64 fits 4 (see the notes for the measured comparison).
+  if (name === 'fashion-mnist') doc.training.batchSize = 128;
   const minutes = 30 * SCALE;
   const r = await run(doc, imageTaskData(data), minutes);
   const goal = name === 'mnist' ? 0.99 : 0.92;
@@ -186,12 +196,13 @@ async function images(name: 'fashion-mnist' | 'mnist'): Promise<BenchResult> {
     pass: SCALE === 1 ? r.summary.accuracy >= goal : null,
     tables: [
       {
-        headers: ['model', 'params', 'threads', 'epochs', 'minutes', 'test accuracy', 'top-5'],
+        headers: ['model', 'params', 'threads', 'batch', 'epochs', 'minutes', 'test accuracy', 'top-5'],
         rows: [
           [
             'heracles-tiny',
             r.params.toLocaleString('en-US'),
             r.threads,
+            doc.training.batchSize,
             r.epochs,
             r.minutes.toFixed(1),
             pct(r.summary.accuracy),
@@ -201,7 +212,13 @@ async function images(name: 'fashion-mnist' | 'mnist'): Promise<BenchResult> {
       },
     ],
     notes: [
-      `Published reference for this budget: a PyTorch build of the same model reaches 92.8% on Fashion-MNIST in ~13 min on 2 threads (docs/platform.md).`,
+      `Published reference for this budget: a PyTorch build of the same model reaches 92.8% on Fashion-MNIST in ~13 min on 2 threads (docs/platform.md), about 8–9 epochs at its speed.`,
+      `Recipe: heracles-tiny's own (AdamW, lr ${doc.training.learningRate}, cosine with ${doc.training.warmupEpochs}-epoch warm-up, label smoothing ${doc.training.labelSmoothing}, seed ${doc.training.seed}) at batch ${doc.training.batchSize}; the same run from the CLI: \`heracles train heracles-tiny --data fashion-mnist --batch-size ${doc.training.batchSize} --epochs ${r.epochs}\`.`,
+      ...(name === 'fashion-mnist'
+        ? [
+            'Why batch 128 (measured 2026-11-28): on two threads ours trains 191 samples/s at batch 128 and 155 at batch 64, so 30 min hold 6 epochs instead of 4. Whether 6 epochs at 128 beat 5 at 64 was checked with the PyTorch export of the same model (`heracles export --format pytorch`, `train.py`, one thread): 90.71% (batch 128, 6 epochs) vs 90.11% (batch 64, 5 epochs); lr 3e-3 with clipping did not help (90.57%) and lr 4e-3 diverged. No recipe tried reaches 92% in 6 epochs: validation accuracy still rises by 0.5–1.5 points an epoch when the schedule ends, and 92% takes the 8–9 epochs of the reference, which needs a step about 1.5× faster than ours (issue 3).',
+          ]
+        : []),
     ],
     data: { ...r },
     seconds: (performance.now() - t0) / 1000,
@@ -318,6 +335,8 @@ async function transfer(): Promise<BenchResult> {
   };
 }
 
+const VARIANTS = ['full', 'no Hartley SSM', 'no local conv SSM', 'no attention', 'DCT instead of DHT'];
+
 /** heracles-tiny with one ingredient changed. */
 function variant(doc: HeraclesDocument, v: string): HeraclesDocument {
   const d = structuredClone(doc);
@@ -342,7 +361,7 @@ async function ablation(): Promise<BenchResult> {
   const { epochs } = await epochsFor(full, task, minutes);
   const rows: (string | number)[][] = [];
   const out: Record<string, number> = {};
-  for (const v of ['full', 'no Hartley SSM', 'no local conv SSM', 'no attention', 'DCT instead of DHT']) {
+  for (const v of VARIANTS) {
     const doc = v === 'full' ? full : variant(full, v);
     const r = await run(doc, task, minutes * 1.5, epochs);
     const params = compileDocument(doc);
@@ -370,6 +389,59 @@ async function ablation(): Promise<BenchResult> {
   };
 }
 
+/** The same ablation at several epochs per variant, trained through each variant's PyTorch export. */
+async function ablationPytorch(): Promise<BenchResult> {
+  const t0 = performance.now();
+  const dir = path.join(DATA, 'fashion-mnist');
+  const data = (await loadDataPath(dir)) as ImageSplits;
+  const full = fit(preset('heracles-tiny'), data);
+  const epochs = Math.max(1, Math.round(5 * SCALE));
+  const runs = await ablationThroughPytorch(
+    VARIANTS.map((v) => [v, v === 'full' ? full : variant(full, v)]),
+    data,
+    dir,
+    epochs,
+  );
+  const curve = (r: AblationRun) =>
+    r.history.map((h) => (100 * (h.val?.accuracy ?? NaN)).toFixed(1)).join(' → ');
+  return {
+    ...base(
+      'ablation-pytorch',
+      'Ablation of heracles-tiny on Fashion-MNIST, through the PyTorch export',
+      'same epochs, seed and initial weights for every variant',
+    ),
+    description: `Each variant is compiled by the runtime, exported with its initial weights (\`heracles export --format pytorch\`) and trained by the export's train.py with the document's recipe (AdamW, cosine, label smoothing) on one CPU thread, two variants at a time; ${epochs} epochs each.`,
+    headline: runs.map((r) => `${r.variant} ${pct(r.accuracy)}`).join(', '),
+    pass: null,
+    tables: [
+      {
+        headers: [
+          'variant',
+          'params',
+          'epochs',
+          'minutes',
+          'validation accuracy by epoch (%)',
+          'test accuracy',
+        ],
+        rows: runs.map((r) => [
+          r.variant,
+          r.params.toLocaleString('en-US'),
+          r.epochs,
+          r.minutes.toFixed(1),
+          curve(r),
+          pct(r.accuracy),
+        ]),
+      },
+    ],
+    notes: [
+      `Why through the export: our wasm runtime trains about one epoch per variant in the 6-minute budget of the \`ablation\` experiment, too little to tell the variants apart; the exported PyTorch code of the same documents runs a step about four times faster (\`step-vs-pytorch\`), so the same machine gives each variant ${epochs} epochs.`,
+      'One seed: differences of a few tenths of a point are within seed-to-seed noise.',
+    ],
+    data: Object.fromEntries(runs.map((r) => [r.variant, r.accuracy])),
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
 const EXPERIMENTS: Record<string, () => Promise<BenchResult>> = {
   'fashion-mnist': () => images('fashion-mnist'),
   mnist: () => images('mnist'),
@@ -379,6 +451,7 @@ const EXPERIMENTS: Record<string, () => Promise<BenchResult>> = {
   'ettm1-336': () => series('ettm1-336'),
   transfer,
   ablation,
+  'ablation-pytorch': ablationPytorch,
 };
 
 async function main(): Promise<void> {

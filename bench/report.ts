@@ -39,6 +39,7 @@ const ACCURACY = [
   'ettm1-336',
   'transfer',
   'ablation',
+  'ablation-pytorch',
 ];
 
 function section(out: string[], r: BenchResult, source: string): void {

@@ -126,7 +126,7 @@ async function ms(f: () => tf.Tensor, reps = 15): Promise<number> {
 export async function run(): Promise<BenchResult> {
   const t0 = performance.now();
   await initNodeBackend('wasm');
-  const { model } = compileDocument(tinyDocument(TINY, 1));
+  const { model, analysis: tinyAnalysis } = compileDocument(tinyDocument(TINY, 1));
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const trainable = vars.reduce((s, v) => s + v.size, 0);
   const total = model.countParams();
@@ -257,6 +257,24 @@ export async function run(): Promise<BenchResult> {
     upd.push(performance.now() - s);
   }
 
+  // Half a batch's gradients on one thread with the other core idle: what each thread would take on two
+  // threads if they did not slow each other down.
+  const half: number[] = [];
+  {
+    const xh = x.slice(0, BATCH / 2);
+    const yh = y.slice(0, BATCH / 2);
+    const halfLoss = () =>
+      tf.losses.softmaxCrossEntropy(yh, model.apply(xh, { training: true }) as tf.Tensor);
+    for (let r = 0; r < 5; r++) {
+      const s = performance.now();
+      const g = tf.variableGrads(halfLoss as () => tf.Scalar, vars);
+      g.value.dataSync();
+      if (r > 0) half.push(performance.now() - s);
+      tf.dispose([g.value, ...Object.values(g.grads)]);
+    }
+    tf.dispose([xh, yh]);
+  }
+
   log('step-vs-pytorch: profiling');
   const prof = await profileKernels(() => void step());
   const perKernelUs = dispatchOverheadUs();
@@ -301,6 +319,7 @@ export async function run(): Promise<BenchResult> {
   const fwdMs = summarize(fwd).median;
   const fbMs = summarize(fb).median;
   const updMs = summarize(upd).median;
+  const halfMs = summarize(half).median;
   const kms = (name: string) => prof.byName.find((k) => k.name === name)?.ms ?? 0;
   const oursGmacs = gemmMacs / oursGemm / 1e6;
   const torchGmacs = gemmMacs / torchGemmMs / 1e6;
@@ -308,7 +327,7 @@ export async function run(): Promise<BenchResult> {
     string[] | undefined;
   const analysis: string[] = [
     `**Per-core arithmetic.** A plain 1024×128×512 matmul takes ${fmt(oursGemm, 2)} ms in ours (XNNPACK, wasm SIMD128: ${fmt(oursGmacs)} GMAC/s) and ${fmt(torchGemmMs, 2)} ms in PyTorch on one thread (OpenBLAS, AVX2 + FMA: ${fmt(torchGmacs)} GMAC/s) — ${fmtRatio(oursGemm / torchGemmMs)}. wasm SIMD is 128 bits wide and has no fused multiply-add (relaxed SIMD is not used by tfjs 4.22), so even the best-case kernels of ours run at a fraction of native speed. This alone puts parity out of reach for the matmul/conv share of the step.`,
-    `**Threads.** tfjs-backend-wasm never uses threads in Node: its \`WASM_HAS_MULTITHREAD_SUPPORT\` flag returns false when \`IS_NODE\` (tfjs issue #3830), so the single-thread SIMD binary is loaded and \`setThreadsCount\` has no effect (getThreadsCount() = ${wasmThreads}). Forcing the flag makes the threaded-SIMD build fail to start (\`ERR_WORKER_PATH\`: its pthread workers are created from a \`blob:\` URL, which Node's \`worker_threads\` rejects). So the runtime gets its second core by data parallelism instead (\`runtime/train/helpers\`, what \`heracles train\` does on a multi-core machine): a helper on a worker thread, with its own wasm backend and replica of the model, computes the gradients of half of each batch while the main thread computes the other half; the halves are averaged and the optimizer runs once. On two threads the step takes ${fmt(o2.median)} ms against ${fmt(o.median)} ms on one — ${fmt(o.median / o2.median)}× faster, not 2×: a half batch costs more than half a batch (fixed per-kernel costs) and the two wasm instances share the memory bandwidth of the two cores.`,
+    `**Threads.** tfjs-backend-wasm never uses threads in Node: its \`WASM_HAS_MULTITHREAD_SUPPORT\` flag returns false when \`IS_NODE\` (tfjs issue #3830), so the single-thread SIMD binary is loaded and \`setThreadsCount\` has no effect (getThreadsCount() = ${wasmThreads}). Forcing the flag makes the threaded-SIMD build fail to start (\`ERR_WORKER_PATH\`: its pthread workers are created from a \`blob:\` URL, which Node's \`worker_threads\` rejects). So the runtime gets its second core by data parallelism instead (\`runtime/train/helpers\`, what \`heracles train\` does on a multi-core machine): a helper on a worker thread, with its own wasm backend and replica of the model, computes the gradients of half of each batch while the main thread computes the other half; the halves are averaged and the optimizer runs once. On two threads the step takes ${fmt(o2.median)} ms against ${fmt(o.median)} ms on one — ${fmt(o.median / o2.median)}× faster, not 2×. Half a batch's gradients take ${fmt(halfMs)} ms on one thread while the other core is idle, so with the update (${fmt(updMs)} ms, on the main thread only) the best a two-thread step could do is ≈ ${fmt(halfMs + updMs)} ms; the remaining ${fmt(o2.median - halfMs - updMs)} ms are the two threads slowing each other down (two wasm instances sharing the caches and memory bandwidth: ~15% per thread when profiled) and the main thread waiting for the helper and averaging the gradients (~10 ms).`,
     `**Forward vs backward.** Ours: forward ${fmt(fwdMs)} ms, forward + backward ${fmt(fbMs)} ms, AdamW update ${fmt(updMs)} ms — the backward pass costs ${fmt((fbMs - fwdMs) / fwdMs)}× the forward (≈ 2× is the norm; PyTorch's backward + update is ${t1 ? fmt((t1.median - torchFwdMs) / torchFwdMs) : '—'}× its forward). PyTorch (1 thread): forward ${fmt(torchFwdMs)} ms, whole step ${t1 ? fmt(t1.median) : '—'} ms. Forward alone, ours is ${fmtRatio(fwdMs / torchFwdMs)} PyTorch; backward + update, ${t1 ? fmtRatio((o.median - fwdMs) / (t1.median - torchFwdMs)) : '—'}. So most of the gap is in the gradient kernels — which is where wasm is weakest: several have no XNNPACK path (see the kernels below).`,
     `**Kernel dispatch.** ${prof.kernels} kernels per step at ~${fmt(perKernelUs)} µs each for a tiny kernel → ~${fmt((prof.kernels * perKernelUs) / 1000)} ms (${((100 * prof.kernels * perKernelUs) / 1000 / o.median).toFixed(0)}% of the step). About half are the optimizer's per-tensor element-wise ops (tfjs Adam runs ~12 kernels per parameter tensor, ${vars.length} tensors); a fused update would save little in absolute terms.`,
     `**Layout.** Convs and 2-D matmuls are channels-last, XNNPACK's native layout, so no conversions. The spectral transforms cost three Transposes each (a measured choice, \`runtime/spectral/transform.ts\`); Transpose is ${fmt(kms('Transpose'))} ms per step in total — layout is not the problem.`,
@@ -333,7 +352,7 @@ export async function run(): Promise<BenchResult> {
     analysis.push(`- \`${k.name}\` — ${fmt(k.ms)} ms (${pct(k)}, ${k.calls} calls). ${why}`);
   }
   analysis.push(
-    `**Bottom line.** If every gradient kernel ran at forward efficiency (backward ≈ 2× forward), our step would be ≈ 3 × ${fmt(fwdMs)} + ${fmt(updMs)} ≈ ${fmt(3 * fwdMs + updMs)} ms — still ${baseline ? fmtRatio((3 * fwdMs + updMs) / baseline.median) : '—'} PyTorch, because the forward itself is ${fmtRatio(fwdMs / torchFwdMs)} PyTorch's on one core (SIMD128 without FMA vs AVX2 + FMA) and our second core gains ${fmt(o.median / o2.median)}× rather than 2×. Parity within 2× therefore needs, besides the gradient kernels at XNNPACK speed (depthwise filter gradient, conv input gradient on small grids, BatchNorm, Sum), a faster GEMM than wasm SIMD128 allows (relaxed SIMD's fused multiply-add, not in tfjs 4.22) or a native backend.`,
+    `**Bottom line.** If every gradient kernel ran at forward efficiency (backward ≈ 2× forward), our step would be ≈ 3 × ${fmt(fwdMs)} + ${fmt(updMs)} ≈ ${fmt(3 * fwdMs + updMs)} ms — still ${baseline ? fmtRatio((3 * fwdMs + updMs) / baseline.median) : '—'} PyTorch, because the forward itself is ${fmtRatio(fwdMs / torchFwdMs)} PyTorch's on one core (SIMD128 without FMA vs AVX2 + FMA) and our second core gains ${fmt(o.median / o2.median)}× rather than 2×. The arithmetic alone sets a floor: a step is ≈ 3 × the forward's ${fmt((tinyAnalysis.totals.macs * BATCH) / 1e9, 2)} GMAC (forward, input gradients, weight gradients) = ${fmt((3 * tinyAnalysis.totals.macs * BATCH) / 1e9, 2)} GMAC, which at our one-core GEMM rate above takes ≥ ${fmt((3 * tinyAnalysis.totals.macs * BATCH) / oursGmacs / 1e6)} ms on one thread — and our step spends about half its time outside the products (element-wise ops, norms, reductions, the update). Parity within 2× therefore needs, besides the gradient kernels at XNNPACK speed (depthwise filter gradient, conv input gradient on small grids, BatchNorm, Sum), a faster GEMM than wasm SIMD128 allows (relaxed SIMD's fused multiply-add, not in tfjs 4.22) or a native backend.`,
   );
 
   const verdict = baseline ? ratio <= TARGET : null;

@@ -10,9 +10,10 @@ import { loadBackboneWeights } from '../runtime/graph/backbone';
 import { compileDocument } from '../runtime/graph/compile';
 import { formatIssue } from '../runtime/document/schema';
 import { readNamedWeights, registerNodeBackbones, saveModel } from '../runtime/io/model-dir';
-import { imageTaskData } from '../runtime/train/task-data';
+import { imageTaskData, seriesTaskData } from '../runtime/train/task-data';
 import { train } from '../runtime/train/trainer';
-import { demoShapes } from '../runtime/data/demo';
+import { demoSeries, demoShapes } from '../runtime/data/demo';
+import { adaptToData } from '../runtime/document/adapt';
 import { preset } from '../tests/unit/helpers';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'heracles-backbone-'));
@@ -98,5 +99,41 @@ describe('PretrainedBackbone', () => {
     );
     model.dispose();
     tf.disposeVariables();
+  });
+});
+
+describe('transfer-etth1-from-ettm1', () => {
+  it('loads a heracles-ts backbone, keeps the frozen patch embedding and trains the rest', async () => {
+    // A 7-channel heracles-ts stands in for the ETTm1 backbone (ETTm1 and ETTh1 both have 7 columns).
+    const adapted = adaptToData(preset('heracles-ts'), { task: 'forecasting', channels: 7 });
+    if (!adapted.ok) throw new Error(adapted.issues.map((i) => i.message).join('; '));
+    const tsDir = path.join(dir, 'ts');
+    const ts = compileDocument(adapted.doc).model;
+    await saveModel(tsDir, ts, {
+      document: adapted.doc,
+      data: { task: 'forecasting', source: 'test', inputShape: [96, 7], lookback: 96, horizon: 96 },
+      run: { config: {}, history: [], stop: 'completed', seconds: 0, backend: 'wasm', startedAt: '' },
+    });
+    ts.dispose();
+
+    const doc = preset('transfer-etth1-from-ettm1');
+    Object.assign(doc.nodes[1].params, { path: tsDir });
+    expect(analyzeDocument(doc).issues.map(formatIssue)).toEqual([]);
+    const { model } = compileDocument(doc);
+    expect(await loadBackboneWeights(model, doc, readNamedWeights)).toBeGreaterThan(5);
+    const snap = () => new Map(model.weights.map((v) => [v.originalName, Array.from(v.read().dataSync())]));
+    const before = snap();
+    const series = demoSeries({ rows: 1200, channels: 7, seed: 3 });
+    await train(model, seriesTaskData(series, 96, 96), { ...doc.training, epochs: 1, learningRate: 1e-2 });
+    const after = snap();
+    const changed = (prefix: string) =>
+      [...before.keys()]
+        .filter((k) => k.startsWith(prefix))
+        .some((k) => before.get(k)?.some((x, i) => x !== after.get(k)?.[i]));
+    expect([...before.keys()].some((k) => k.startsWith('backbone/patch/'))).toBe(true);
+    expect(changed('backbone/patch/')).toBe(false);
+    expect(changed('backbone/ssm/')).toBe(true);
+    expect(changed('head/')).toBe(true);
+    model.dispose();
   });
 });
