@@ -225,7 +225,7 @@ async function images(name: 'fashion-mnist' | 'mnist'): Promise<BenchResult> {
         : []),
       ...(name === 'fashion-mnist'
         ? [
-            'Why batch 128 (measured 2026-11-28): on two threads ours trains 191 samples/s at batch 128 and 155 at batch 64, so 30 min hold about 6 epochs instead of 4. Whether 6 epochs at 128 beat 5 at 64 was checked with the PyTorch export of the same model (`heracles export --format pytorch`, `train.py`, one thread): 90.71% (batch 128, 6 epochs) vs 90.11% (batch 64, 5 epochs); lr 3e-3 with clipping did not help (90.57%) and lr 4e-3 diverged. No recipe tried reaches 92% in 6 epochs: validation accuracy still gains 0.2–1.3 points an epoch in the last epochs, and 92% takes the 8–9 epochs of the reference, which needs a step about 1.5× faster than ours (issue 3).',
+            'Why batch 128 (measured 2026-11-28): on two threads ours trains 191 samples/s at batch 128 and 155 at batch 64, so 30 min hold about 6 epochs instead of 4. Whether 6 epochs at 128 beat 5 at 64 was checked with the PyTorch export of the same model (`heracles export --format pytorch`, `train.py`, one thread): 90.71% (batch 128, 6 epochs) vs 90.11% (batch 64, 5 epochs); lr 3e-3 with clipping did not help (90.57%) and lr 4e-3 diverged. No recipe tried reaches 92% in 6 epochs: validation accuracy still gains 0.2–1.3 points an epoch in the last epochs, and 92% takes the 8–9 epochs of the reference, which needs a step about 1.5× faster than ours (see `step-vs-pytorch`).',
           ]
         : []),
     ],

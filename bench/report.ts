@@ -46,7 +46,7 @@ function section(out: string[], r: BenchResult, source: string): void {
   const when = r.date.replace('T', ' ').slice(0, 16);
   const load = r.load ? `; load average ${r.load.start} → ${r.load.end}` : '';
   out.push(
-    `*Run ${when} UTC, ${r.seconds} s${load}.* Source: \`${source}\`.`,
+    `*Run ${when} UTC, ${r.seconds < 100 ? r.seconds.toFixed(1) : Math.round(r.seconds)} s${load}.* Source: \`${source}\`.`,
     '',
     r.description,
     '',
