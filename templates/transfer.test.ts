@@ -12,6 +12,8 @@ import { formatIssue } from '../runtime/document/schema';
 import { readNamedWeights, registerNodeBackbones, saveModel } from '../runtime/io/model-dir';
 import { imageTaskData, seriesTaskData } from '../runtime/train/task-data';
 import { train } from '../runtime/train/trainer';
+import { startNodeHelpers } from '../runtime/train/helpers/node';
+import { batchGradients, shardedGradients } from '../runtime/train/helpers/shards';
 import { demoSeries, demoShapes } from '../runtime/data/demo';
 import { adaptToData } from '../runtime/document/adapt';
 import { preset } from '../tests/unit/helpers';
@@ -81,6 +83,53 @@ describe('PretrainedBackbone', () => {
     expect(changed('head/')).toBe(true);
     model.dispose();
   });
+
+  it('trains on helper threads too: they compile the backbone the main thread resolved', async () => {
+    // A backbone without drop path, so that a shard's loss is the same wherever it is computed.
+    const still = preset('heracles-tiny');
+    for (const n of still.nodes)
+      if (n.type === 'Stage') Object.assign(n.params, { dropPathStart: 0, dropPathEnd: 0 });
+    const stillDir = path.join(dir, 'still');
+    const trained = compileDocument(still).model;
+    await saveModel(stillDir, trained, {
+      document: still,
+      data: {
+        task: 'classification',
+        source: 'test',
+        inputShape: [28, 28, 1],
+        classNames: [...'0123456789'],
+      },
+      run: { config: {}, history: [], stop: 'completed', seconds: 0, backend: 'wasm', startedAt: '' },
+    });
+    trained.dispose();
+    const doc = template({ path: stillDir });
+    doc.nodes[3].params.classes = 6;
+    doc.task = { kind: 'classification', inputShape: [28, 28, 1], classes: 6 };
+    const { model } = compileDocument(doc);
+    await loadBackboneWeights(model, doc, readNamedWeights);
+    const task = imageTaskData(demoShapes({ count: 32, size: 28, seed: 2 }));
+    const helpers = await startNodeHelpers(1, { model, document: doc, backend: 'wasm', task });
+    try {
+      const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      // One shard here, one on the helper. The stem's BatchNorm normalises each shard by its own
+      // statistics, so the reference is the mean of the two halves' losses computed here.
+      const halfLoss = async (part: Int32Array) => {
+        const { x, y } = task.batch('train', part);
+        const r = batchGradients(model, vars, task, x, y, 0);
+        const loss = (await r.value.data())[0];
+        tf.dispose([x, y, r.value, ...r.grads]);
+        return loss;
+      };
+      const idx = Int32Array.from({ length: 16 }, (_, i) => i);
+      const expected = ((await halfLoss(idx.slice(0, 8))) + (await halfLoss(idx.slice(8)))) / 2;
+      const split = await shardedGradients(model, vars, task, idx, 0, helpers);
+      expect(split.loss).toBeCloseTo(expected, 5);
+      tf.dispose(split.grads);
+    } finally {
+      await helpers.close();
+      model.dispose();
+    }
+  }, 60_000);
 
   it('reports a missing model, an unknown stage to freeze and a wrong input size clearly', async () => {
     const lines = (doc: ReturnType<typeof template>) => analyzeDocument(doc).issues.map(formatIssue);

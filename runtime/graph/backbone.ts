@@ -19,6 +19,27 @@ export function registerBackboneResolver(r: BackboneResolver): void {
   resolver = r;
 }
 
+/**
+ * The trained documents that `doc`'s backbone nodes (in its graph and its groups) refer to, resolved now,
+ * and those their own backbones refer to: what another thread needs to compile `doc` the same way
+ * (register `(ref) => found[ref]` there).
+ */
+export function backbonesOf(doc: HeraclesDocument): Record<string, HeraclesDocument> {
+  const found: Record<string, HeraclesDocument> = {};
+  const visit = (d: HeraclesDocument) => {
+    const nodes = [...d.nodes, ...Object.values(d.composites ?? {}).flatMap((g) => g.nodes)];
+    for (const n of nodes) {
+      const ref = n.type === 'PretrainedBackbone' ? String(n.params.path ?? '') : '';
+      const trained = ref && !(ref in found) ? resolver(ref) : undefined;
+      if (!trained) continue;
+      found[ref] = trained;
+      visit(trained);
+    }
+  };
+  visit(doc);
+  return found;
+}
+
 const HEADS = new Set(['ClassifierHead', 'ForecastHead', 'Output']);
 
 /** The node whose output the backbone exposes: `upTo`, or (auto) what feeds the first head. */

@@ -11,11 +11,14 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { NodeBackend } from '../../backend/node';
 import type { HeraclesDocument } from '../../document/schema';
+import { backbonesOf } from '../../graph/backbone';
 import type { LossTask, ShardBatch, ShardHelpers, ShardResult } from './shards';
 
 /** What a helper thread starts from (its `workerData`). */
 export interface HelperInit {
   document: HeraclesDocument;
+  /** The trained documents the document's backbone nodes refer to (see `backbonesOf`). */
+  backbones: Record<string, HeraclesDocument>;
   backend: NodeBackend;
   trusted: boolean;
   task: LossTask;
@@ -129,6 +132,7 @@ export async function startNodeHelpers(
       new NodeHelper(
         {
           document: opts.document,
+          backbones: backbonesOf(opts.document),
           backend: opts.backend,
           trusted: opts.trusted ?? false,
           task: { task: opts.task.task, classes: opts.task.classes },

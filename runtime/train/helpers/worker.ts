@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { initNodeBackend } from '../../backend/node';
 import { registerNotebookCode } from '../../custom/code-block';
+import { registerBackboneResolver } from '../../graph/backbone';
 import { compileDocument } from '../../graph/compile';
 import { restoreWeights } from '../trainer';
 import type { FromHelper, HelperInit, ToHelper } from './node';
@@ -21,6 +22,7 @@ async function start(init: HelperInit) {
     const code = registerNotebookCode(init.document, { trusted: true });
     if (code.errors.length) throw new Error(code.errors.map((e) => e.message).join('; '));
   }
+  registerBackboneResolver((ref) => init.backbones[ref]);
   const { model } = compileDocument(init.document);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const shapes = (list: number[][]) => list.map((s) => `[${s.join(', ')}]`).join(' ');
