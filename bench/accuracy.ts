@@ -12,172 +12,20 @@
  * HERACLES_DATA points at the data folder (default ../shared/data); HERACLES_ACC_SCALE multiplies every
  * time budget (e.g. 0.1 for a quick check — results are then marked as such).
  */
-import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from '../runtime/backend/node';
 import { loadDataPath } from '../runtime/data/node';
-import type { DataSplits, ImageSet, ImageSplits } from '../runtime/data/types';
-import { adaptToData } from '../runtime/document/adapt';
+import type { ImageSplits } from '../runtime/data/types';
 import type { HeraclesDocument } from '../runtime/document/schema';
 import { compileDocument } from '../runtime/graph/compile';
-import { resolveDocument } from '../runtime/cli/documents';
 import { imageTaskData, seriesTaskData } from '../runtime/train/task-data';
-import type { TaskData } from '../runtime/train/task-data';
-import { defaultHelperCount, startNodeHelpers } from '../runtime/train/helpers/node';
-import { evaluate, train } from '../runtime/train/trainer';
-import type { TrainConfig, TrainHooks } from '../runtime/train/trainer';
 import { ablationThroughPytorch } from './ablation-pytorch';
 import type { AblationRun } from './ablation-pytorch';
-import { ROOT, writeResult, log } from './util';
+import { DATA, SCALE, base, epochsFor, fit, pct, preset, run } from './accuracy-run';
+import { transfer } from './transfer';
+import { writeResult, log } from './util';
 import type { BenchResult } from './util';
-
-const DATA = process.env.HERACLES_DATA ?? path.resolve(ROOT, '../shared/data');
-const SCALE = Number(process.env.HERACLES_ACC_SCALE ?? 1);
-
-function preset(name: string): HeraclesDocument {
-  const r = resolveDocument(name);
-  if (!r.ok) throw new Error(`${name}: ${r.issues[0].message}`);
-  return r.doc;
-}
-
-function fit(
-  doc: HeraclesDocument,
-  data: DataSplits,
-  o: { lookback?: number; horizon?: number } = {},
-): HeraclesDocument {
-  const r = adaptToData(
-    doc,
-    data.kind === 'images'
-      ? { task: 'classification', imageShape: data.train.shape, classes: data.train.classNames.length }
-      : { task: 'forecasting', channels: data.channels },
-    o,
-  );
-  if (!r.ok) throw new Error(r.issues.map((i) => i.message).join('; '));
-  return r.doc;
-}
-
-/**
- * `train` with as many threads as `heracles train` would use here (gradient helpers on the other cores);
- * `full` is the data the thread count is chosen for.
- */
-async function trainThreaded(
-  model: tf.LayersModel,
-  doc: HeraclesDocument,
-  data: TaskData,
-  cfg: TrainConfig,
-  hooks: TrainHooks = {},
-  full: TaskData = data,
-): ReturnType<typeof train> {
-  const count = defaultHelperCount(cfg.batchSize, full.size('train'));
-  const helpers = count
-    ? await startNodeHelpers(count, {
-        model,
-        document: doc,
-        backend: 'wasm',
-        task: data,
-      })
-    : undefined;
-  try {
-    return await train(model, data, cfg, { ...hooks, helpers });
-  } finally {
-    await helpers?.close();
-  }
-}
-
-/** Threads that training uses on this machine (this one plus the helpers). */
-const threadsFor = (doc: HeraclesDocument, data: TaskData) =>
-  1 + defaultHelperCount(doc.training.batchSize, data.size('train'));
-
-/** Epochs that fit the budget, from the time of a few measured steps (the pre-flight check). */
-async function epochsFor(
-  doc: HeraclesDocument,
-  data: TaskData,
-  minutes: number,
-): Promise<{ epochs: number; stepMs: number }> {
-  const { model } = compileDocument(doc);
-  const bs = doc.training.batchSize;
-  const stamps: number[] = [];
-  await trainThreaded(
-    model,
-    doc,
-    { ...data, size: (s) => (s === 'train' ? Math.min(data.size('train'), 20 * bs) : 0) },
-    { ...doc.training, epochs: 1, validate: false },
-    { onBatch: () => void stamps.push(performance.now()) },
-    data,
-  );
-  model.dispose();
-  // The second half of 20 steps: the first ones include one-time kernel set-up and the helper threads'
-  // warm-up (their code is still being optimised), which made 10-step estimates ~10% pessimistic.
-  const from = stamps.length >> 1;
-  const gaps = stamps.slice(from).map((t, i) => t - stamps[from + i - 1]);
-  const stepMs = gaps.sort((a, b) => a - b)[gaps.length >> 1];
-  log(`pre-flight: ${stepMs.toFixed(0)} ms per step at batch ${bs}`);
-  const epochMs = (data.size('train') / bs) * stepMs + (data.size('val') / bs) * stepMs * 0.3;
-  return { epochs: Math.max(1, Math.floor((minutes * 60_000) / epochMs)), stepMs };
-}
-
-interface RunOutcome {
-  summary: Record<string, number>;
-  epochs: number;
-  minutes: number;
-  stop: string;
-  threads: number;
-  params: number;
-  /** The pre-flight's step time, when the epochs were sized by it. */
-  plannedStepMs?: number;
-}
-
-async function run(
-  doc: HeraclesDocument,
-  data: TaskData,
-  minutes: number,
-  epochs?: number,
-): Promise<RunOutcome> {
-  const plan = epochs === undefined ? await epochsFor(doc, data, minutes) : undefined;
-  const e = epochs ?? (plan?.epochs as number);
-  const { model } = compileDocument(doc);
-  log(
-    `training "${doc.metadata.name}" for ${e} epoch(s) on ${threadsFor(doc, data)} thread(s), budget ${minutes.toFixed(1)} min`,
-  );
-  const r = await trainThreaded(
-    model,
-    doc,
-    data,
-    { ...doc.training, epochs: e, maxMinutes: minutes * 1.1 },
-    {
-      onEpoch: (h) =>
-        log(
-          `  epoch ${h.epoch}: train ${h.trainLoss.toFixed(4)} val ${JSON.stringify(h.val)} (${h.seconds.toFixed(0)} s)`,
-        ),
-    },
-  );
-  const ev = await evaluate(model, data, 'test');
-  const params = model.countParams();
-  model.dispose();
-  return {
-    summary: ev.summary,
-    epochs: r.epochs,
-    minutes: r.seconds / 60,
-    stop: r.stop,
-    threads: threadsFor(doc, data),
-    params,
-    plannedStepMs: plan?.stepMs,
-  };
-}
-
-const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-const base = (
-  name: string,
-  title: string,
-  target: string,
-): Omit<BenchResult, 'headline' | 'pass' | 'tables' | 'notes' | 'data' | 'seconds'> => ({
-  name: `accuracy-${name}`,
-  title,
-  date: new Date().toISOString(),
-  description: `Trained and evaluated with the runtime (wasm backend) on this machine; time budget scaled by ${SCALE}.`,
-  target,
-});
 
 async function images(name: 'fashion-mnist' | 'mnist'): Promise<BenchResult> {
   const t0 = performance.now();
@@ -274,72 +122,6 @@ async function series(name: string): Promise<BenchResult> {
       `Epochs: the document's ${doc.training.epochs} unless fewer fit the budget (the measured step time said ${fits} would); early stopping (patience ${doc.training.earlyStoppingPatience}) keeps the weights of the best validation epoch, and test is evaluated once with them.`,
     ],
     data: { ...r },
-    seconds: (performance.now() - t0) / 1000,
-  };
-}
-
-/** The first `n` images of a set (a fixed, reproducible subset). */
-const firstImages = (s: ImageSet, n: number): ImageSet => {
-  const per = s.shape.reduce((a, b) => a * b, 1);
-  return { ...s, count: n, pixels: s.pixels.slice(0, n * per), labels: s.labels.slice(0, n) };
-};
-
-async function transfer(): Promise<BenchResult> {
-  const t0 = performance.now();
-  const mnist = (await loadDataPath(path.join(DATA, 'mnist'))) as ImageSplits;
-  const fashion = (await loadDataPath(path.join(DATA, 'fashion-mnist'))) as ImageSplits;
-  const tiny = fit(preset('heracles-tiny'), mnist);
-  // 1. Backbone: heracles-tiny on MNIST.
-  const backboneRun = compileDocument(tiny).model;
-  const bb = await trainThreaded(backboneRun, tiny, imageTaskData(mnist), {
-    ...tiny.training,
-    epochs: (await epochsFor(tiny, imageTaskData(mnist), 10 * SCALE)).epochs,
-    maxMinutes: 11 * SCALE,
-  });
-  const backboneAcc = (await evaluate(backboneRun, imageTaskData(mnist), 'test')).summary.accuracy;
-  // 2. Fine-tune vs scratch on 1,000 Fashion-MNIST images, same epochs.
-  const small = {
-    train: firstImages(fashion.train, 1000),
-    val: firstImages(fashion.val, 500),
-    test: fashion.test,
-  };
-  const data = imageTaskData(small);
-  const epochs = 15;
-  const cfg = { ...tiny.training, epochs, warmupEpochs: 0 };
-  const scratch = compileDocument(tiny).model;
-  await trainThreaded(scratch, tiny, data, cfg);
-  const scratchAcc = (await evaluate(scratch, data, 'test')).summary.accuracy;
-  // Fine-tuned: every trained MNIST weight except the classifier head's, which starts fresh.
-  const tuned = compileDocument(tiny).model;
-  const fresh = tuned.getWeights();
-  const trained = backboneRun.getWeights();
-  tuned.setWeights(tuned.weights.map((w, i) => (w.originalName.startsWith('head/') ? fresh[i] : trained[i])));
-  await trainThreaded(tuned, tiny, data, { ...cfg, learningRate: cfg.learningRate / 2 });
-  const tunedAcc = (await evaluate(tuned, data, 'test')).summary.accuracy;
-  [backboneRun, scratch, tuned].forEach((m) => m.dispose());
-  tf.disposeVariables();
-  return {
-    ...base(
-      'transfer',
-      'Transfer: MNIST backbone → 1,000 Fashion-MNIST images',
-      'fine-tuned and from-scratch test accuracy both reported',
-    ),
-    headline: `fine-tuned ${pct(tunedAcc)} vs from scratch ${pct(scratchAcc)} (${epochs} epochs each)`,
-    pass: null,
-    tables: [
-      {
-        headers: ['run', 'training data', 'epochs', 'Fashion-MNIST test accuracy'],
-        rows: [
-          ['backbone (heracles-tiny)', 'MNIST, all 55,000', bb.epochs, `(MNIST test ${pct(backboneAcc)})`],
-          ['from scratch', 'Fashion-MNIST, first 1,000', epochs, pct(scratchAcc)],
-          ['fine-tuned from the MNIST backbone', 'Fashion-MNIST, first 1,000', epochs, pct(tunedAcc)],
-        ],
-      },
-    ],
-    notes: [
-      'Fine-tuning starts from every MNIST weight except the classifier head (new, freshly initialised) with half the learning rate; from scratch uses the seeded initialisation of the same document.',
-    ],
-    data: { backboneAcc, scratchAcc, tunedAcc, epochs },
     seconds: (performance.now() - t0) / 1000,
   };
 }
