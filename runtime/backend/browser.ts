@@ -12,6 +12,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { enableFusedKernels } from './fused-kernels';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
 export type BrowserBackend = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -83,6 +84,7 @@ export async function initBrowserBackend(name: BrowserBackend): Promise<BackendI
     throw new Error(`the ${name} backend failed to start: ${message(e)}`, { cause: e });
   }
   if (!ok || tf.getBackend() !== name) throw new Error(`the ${name} backend failed to start in this browser`);
+  if (name === 'wasm') await enableFusedKernels();
   return info;
 }
 

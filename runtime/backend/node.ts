@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { enableFusedKernels } from './fused-kernels';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
 export type NodeBackend = 'wasm' | 'cpu';
@@ -27,5 +28,6 @@ export async function initNodeBackend(name: NodeBackend = 'wasm'): Promise<NodeB
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`The ${name} backend could not start in this Node process.`);
   await tf.ready();
+  if (name === 'wasm') await enableFusedKernels();
   return name;
 }

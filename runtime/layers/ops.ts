@@ -15,16 +15,11 @@ export function linear(x: tf.Tensor, kernel: tf.Tensor, bias?: tf.Tensor): tf.Te
   return tf.reshape(y, [...x.shape.slice(0, -1), outDim]);
 }
 
-/** LayerNorm over the last axis. */
-export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), gamma), beta);
-}
+/** LayerNorm over the last axis; fused on wasm (see the backend's fused kernels). */
+export { layerNorm } from '../backend/fused-ops';
 
-/** Exact GELU (erf form), as PyTorch's default. */
-export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
-}
+/** Exact GELU (erf form), as PyTorch's default; fused on wasm (see the backend's fused kernels). */
+export { gelu } from '../backend/fused-ops';
 
 /**
  * Depthwise convolution with 'same' padding and stride 1 for image tokens `[B,H,W,C]` (kernel `[k,k,C,1]`)

@@ -2,9 +2,11 @@
  * Optimizers with an explicit learning rate per step (for schedules) and state that can be saved and
  * restored (for checkpoints and resume). AdamW applies weight decay decoupled from the gradient
  * (Loshchilov & Hutter), which tfjs does not ship; decay applies to weights of rank ≥ 2 only (not to
- * biases or norm scales), as timm does.
+ * biases or norm scales), as timm does. On wasm, Adam and AdamW run as one fused kernel per weight
+ * (`fusedAdamStep`), the same arithmetic in the same order as the composed update below.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedAdamStep } from '../backend/fused-ops';
 
 export type OptimizerName = 'adamw' | 'adam' | 'sgd';
 
@@ -52,8 +54,24 @@ export class Optimizer {
           return;
         }
         // Adam keeps L2 in the gradient; AdamW decays the weight directly.
-        const g = name === 'adam' && decays ? tf.add(g0, tf.mul(v, weightDecay)) : g0;
         const [m, s] = this.slotsFor(i, v, 2);
+        const fused = fusedAdamStep(v, g0, m, s, {
+          b1,
+          b2,
+          c1: 1 - b1 ** t,
+          c2: 1 - b2 ** t,
+          eps,
+          lr,
+          decay: name === 'adamw' && decays ? lr * weightDecay : 0,
+          l2: name === 'adam' && decays ? weightDecay : 0,
+        });
+        if (fused) {
+          m.assign(fused[1]);
+          s.assign(fused[2]);
+          v.assign(fused[0]);
+          return;
+        }
+        const g = name === 'adam' && decays ? tf.add(g0, tf.mul(v, weightDecay)) : g0;
         m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
         s.assign(tf.add(tf.mul(s, b2), tf.mul(tf.square(g), 1 - b2)));
         const mHat = tf.div(m, 1 - b1 ** t);

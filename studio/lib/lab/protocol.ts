@@ -26,6 +26,8 @@ export type LabPhase = 'idle' | 'training' | 'paused' | 'stopping';
 export interface BackendReport {
   backend: BrowserBackend;
   adapter?: BackendInfo['adapter'];
+  /** wasm only: whether the fused SIMD kernels (GELU, LayerNorm, Adam) run. */
+  fused?: boolean;
   /** Milliseconds per training step of the current model, per backend that was timed. */
   stepMs: Partial<Record<BrowserBackend, number>>;
   /** Backends that could not be used, with why (unavailable, or the step failed). */
@@ -157,6 +159,7 @@ export function describeBackend(r: BackendReport): string {
   const parts: string[] = [BACKEND_LABEL[r.backend]];
   if (r.adapter)
     parts.push(r.adapter.description + (r.adapter.isFallbackAdapter ? ' (software fallback)' : ''));
+  if (r.fused) parts.push('fused SIMD kernels');
   const ms = r.stepMs[r.backend];
   if (ms !== undefined) parts.push(formatStep(ms));
   return parts.join(' · ');

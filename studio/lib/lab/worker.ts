@@ -11,6 +11,7 @@ import {
   type BackendInfo,
   type BrowserBackend,
 } from '$runtime/backend/browser';
+import { fusedKernelsActive } from '$runtime/backend/fused-ops';
 import type { DataSplits } from '$runtime/data/types';
 import { formatIssue, type HeraclesDocument, type Training } from '$runtime/document/schema';
 import { compileDocument, GraphError } from '$runtime/graph/compile';
@@ -184,7 +185,8 @@ async function chooseBackend(choice: BackendChoice, t: Training): Promise<Backen
   }
   await useBackend(backend);
   const adapter = backend === 'webgpu' ? infos.find((i) => i.name === 'webgpu')?.adapter : undefined;
-  lab.report = { backend, adapter, stepMs, skipped, why };
+  const fused = backend === 'wasm' ? fusedKernelsActive() : undefined;
+  lab.report = { backend, adapter, fused, stepMs, skipped, why };
   return lab.report;
 }
 

@@ -1,0 +1,190 @@
+/**
+ * Fused element-wise kernels for the tfjs wasm backend. tfjs composes GELU from five kernels and its
+ * gradient from about ten, each a pass over memory, and wasm's Erf and Exp are scalar loops; here each is
+ * one SIMD pass (`fused-wat.ts`), run on the backend's own memory, so no data is copied.
+ *
+ * `enableFusedKernels()` compiles the module (with wabt, from its text) once the wasm backend is ready
+ * and registers two kernels with a gradient; `gelu()` (in `fused-ops.ts`) uses them when it can and the
+ * composed ops everywhere else (other backends, tiny tensors, other dtypes, or when the module could not
+ * start), so results agree across backends to float32 rounding.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { FUSED_WAT } from './fused-wat';
+import {
+  ADAM_KERNEL,
+  GELU_GRAD_KERNEL,
+  GELU_KERNEL,
+  LAYER_NORM_KERNEL,
+  LAYER_NORM_DGAMMA_KERNEL,
+  LAYER_NORM_DX_KERNEL,
+  markFusedKernels,
+  wasmMemory,
+} from './fused-ops';
+import type { AdamCoefficients } from './fused-ops';
+
+interface FusedModule {
+  gelu(x: number, y: number, n: number): void;
+  gelu_grad(dy: number, x: number, dx: number, n: number): void;
+  adam(...offsetsCountAndCoefficients: number[]): void;
+  layer_norm(x: number, g: number, b: number, y: number, rows: number, c: number, eps: number): void;
+  layer_norm_dx(dy: number, x: number, g: number, dx: number, rows: number, c: number, eps: number): void;
+  layer_norm_dgamma(dy: number, x: number, dg: number, rows: number, c: number, eps: number): void;
+}
+
+/** The part of the wasm backend (BackendWasm) used here. */
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
+}
+
+let fused: FusedModule | null = null;
+let compiledFor: WebAssembly.Memory | null = null;
+
+/** The byte offset of a float32 tensor's data in the wasm memory. */
+function heapOffset(backend: WasmBackendLike, t: tf.TensorInfo): number {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (data == null || t.dtype !== 'float32')
+    throw new Error('fused kernels: the tensor is not float32 data in wasm memory.');
+  return data.memoryOffset;
+}
+
+function registerOnce(): void {
+  if (tf.getKernel(GELU_KERNEL, 'wasm') != null) return;
+  tf.registerKernel({
+    kernelName: GELU_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as unknown as WasmBackendLike;
+      const x = inputs.x as tf.TensorInfo;
+      const y = b.makeOutput(x.shape, 'float32');
+      (fused as FusedModule).gelu(heapOffset(b, x), heapOffset(b, y), tf.util.sizeFromShape(x.shape));
+      return y;
+    },
+  });
+  tf.registerKernel({
+    kernelName: GELU_GRAD_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as unknown as WasmBackendLike;
+      const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+      const dx = b.makeOutput(x.shape, 'float32');
+      (fused as FusedModule).gelu_grad(
+        heapOffset(b, dy),
+        heapOffset(b, x),
+        heapOffset(b, dx),
+        tf.util.sizeFromShape(x.shape),
+      );
+      return dx;
+    },
+  });
+  tf.registerKernel({
+    kernelName: ADAM_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = backend as unknown as WasmBackendLike;
+      const { w, g, m, s } = inputs as Record<'w' | 'g' | 'm' | 's', tf.TensorInfo>;
+      const c = attrs as unknown as AdamCoefficients;
+      const out = [w, m, s].map((t) => b.makeOutput(t.shape, 'float32'));
+      (fused as FusedModule).adam(
+        ...[w, g, m, s, ...out].map((t) => heapOffset(b, t)),
+        tf.util.sizeFromShape(w.shape),
+        ...[c.b1, 1 - c.b1, c.b2, 1 - c.b2, c.c1, c.c2, c.eps, c.lr, c.decay, c.l2],
+      );
+      return out;
+    },
+  });
+  /** Rows and channels of a LayerNorm input [..., c]. */
+  const rowsOf = (x: tf.TensorInfo): [number, number] => {
+    const c = x.shape[x.shape.length - 1];
+    return [tf.util.sizeFromShape(x.shape) / c, c];
+  };
+  tf.registerKernel({
+    kernelName: LAYER_NORM_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = backend as unknown as WasmBackendLike;
+      const { x, gamma, beta } = inputs as Record<'x' | 'gamma' | 'beta', tf.TensorInfo>;
+      const y = b.makeOutput(x.shape, 'float32');
+      const [off, eps] = [(t: tf.TensorInfo) => heapOffset(b, t), Number(attrs?.epsilon)];
+      (fused as FusedModule).layer_norm(off(x), off(gamma), off(beta), off(y), ...rowsOf(x), eps);
+      return y;
+    },
+  });
+  tf.registerKernel({
+    kernelName: LAYER_NORM_DX_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = backend as unknown as WasmBackendLike;
+      const { dy, x, gamma } = inputs as Record<'dy' | 'x' | 'gamma', tf.TensorInfo>;
+      const dx = b.makeOutput(x.shape, 'float32');
+      const [off, eps] = [(t: tf.TensorInfo) => heapOffset(b, t), Number(attrs?.epsilon)];
+      (fused as FusedModule).layer_norm_dx(off(dy), off(x), off(gamma), off(dx), ...rowsOf(x), eps);
+      return dx;
+    },
+  });
+  tf.registerKernel({
+    kernelName: LAYER_NORM_DGAMMA_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = backend as unknown as WasmBackendLike;
+      const { dy, x } = inputs as Record<'dy' | 'x', tf.TensorInfo>;
+      const [rows, c] = rowsOf(x);
+      const dg = b.makeOutput([c], 'float32');
+      const [off, eps] = [(t: tf.TensorInfo) => heapOffset(b, t), Number(attrs?.epsilon)];
+      (fused as FusedModule).layer_norm_dgamma(off(dy), off(x), off(dg), rows, c, eps);
+      return dg;
+    },
+  });
+  tf.registerGradient({
+    kernelName: LAYER_NORM_KERNEL,
+    inputsToSave: ['x', 'gamma'],
+    gradFunc: (dy, [x, gamma], attrs) => {
+      const d = dy as tf.Tensor;
+      const run = (name: string, inputs: tf.NamedTensorMap) =>
+        tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
+      return {
+        x: () => run(LAYER_NORM_DX_KERNEL, { dy: d, x, gamma }),
+        gamma: () => run(LAYER_NORM_DGAMMA_KERNEL, { dy: d, x }),
+        beta: () => tf.reshape(tf.sum(d, [...Array(d.rank - 1).keys()]), gamma.shape),
+      };
+    },
+  });
+  tf.registerGradient({
+    kernelName: GELU_KERNEL,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => ({
+      x: () => tf.engine().runKernel(GELU_GRAD_KERNEL, { dy: dy as tf.Tensor, x: saved[0] }) as tf.Tensor,
+    }),
+  });
+}
+
+/**
+ * Compiles the fused kernels for the active wasm backend (call after `tf.ready()`); false when the backend
+ * is not wasm or the module cannot start (no SIMD, say), in which case the composed ops keep working.
+ * `HERACLES_FUSED=0` in the environment turns them off (for comparisons).
+ */
+export async function enableFusedKernels(): Promise<boolean> {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  if (tf.getBackend() !== 'wasm' || env?.HERACLES_FUSED === '0') return false;
+  const memory = wasmMemory();
+  if (!memory) return false;
+  if (fused && compiledFor === memory) return true;
+  try {
+    const { default: initWabt } = await import('wabt');
+    const wabt = await initWabt();
+    const parsed = wabt.parseWat('fused.wat', FUSED_WAT, { simd: true, sat_float_to_int: true });
+    const { buffer } = parsed.toBinary({});
+    parsed.destroy();
+    const module = await WebAssembly.compile(new Uint8Array(buffer));
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    fused = instance.exports as unknown as FusedModule;
+    compiledFor = memory;
+  } catch {
+    fused = null;
+    markFusedKernels(null);
+    return false;
+  }
+  registerOnce();
+  markFusedKernels(memory);
+  return true;
+}

@@ -1,0 +1,310 @@
+/**
+ * Source (WebAssembly text, SIMD128) of the fused element-wise kernels in `fused-kernels.ts`. The module
+ * imports the tfjs wasm backend's own memory, so it reads and writes tensors where they live.
+ *
+ * Every exported kernel takes byte offsets into that memory and an element count n ≥ 4. It runs four
+ * lanes at a time; when n is not a multiple of 4 it finishes by redoing the last four elements, which is
+ * safe because outputs never overlap inputs.
+ *
+ * - erf: the rational approximation Eigen and XLA use for float32 (odd degree-13 numerator over an even
+ *   degree-8 denominator, input clamped to [−4, 4], where erf is ±1 in float32); ~1e-7 absolute error.
+ * - exp: Cephes' expf (round to a power of two, degree-6 polynomial of the remainder, scale by 2ⁿ built
+ *   in the exponent bits); inputs clamped to ±88.38, so exp(−x²/2) of a large x is 0, not NaN.
+ * - gelu: y = x/2 · (1 + erf(x/√2)), PyTorch's exact GELU.
+ * - gelu_grad: dx = dy · (½(1 + erf(x/√2)) + x · exp(−x²/2)/√(2π)).
+ * - adam: one Adam/AdamW step of one weight tensor w with gradient g and moments m, s, into new w', m',
+ *   s' (the same operations, in the same order, as the optimizer's composed update):
+ *     g ← g + l2·w (Adam's L2; 0 otherwise)   m' = b1·m + a1·g   s' = b2·s + a2·g²   (a = 1 − b)
+ *     w' = w − lr · (m'/c1) / (√(s'/c2) + eps) − decay·w   (c1 = 1 − b1ᵗ, c2 = 1 − b2ᵗ; decay = lr·wd for
+ *     AdamW, else 0)
+ * - layer_norm, layer_norm_dx, layer_norm_dgamma: LayerNorm over rows of c floats (c a multiple of 4),
+ *   y = (x − μ) · r · γ + β with μ the row's mean and r = 1/√(var + eps) (two-pass variance, as
+ *   tf.moments). The gradients recompute μ and r from x (a row is at most a few hundred floats, in cache):
+ *   dx = r · (dy·γ − mean(dy·γ) − x̂ · mean(dy·γ·x̂)) with x̂ = (x − μ)·r, and dγ = Σ_rows dy·x̂.
+ */
+export const FUSED_WAT = String.raw`
+(module
+  (import "env" "memory" (memory 1))
+
+  (func $erf (param $a v128) (result v128)
+    (local $x v128) (local $x2 v128) (local $p v128) (local $q v128)
+    (local.set $x (f32x4.max (f32x4.min (local.get $a) (f32x4.splat (f32.const 4)))
+                             (f32x4.splat (f32.const -4))))
+    (local.set $x2 (f32x4.mul (local.get $x) (local.get $x)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (f32x4.splat (f32.const -2.72614225801306e-10)))
+                             (f32x4.splat (f32.const 2.77068142495902e-08))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const -2.10102402082508e-06))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const -5.69250639462346e-05))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const -7.34990630326855e-04))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const -2.95459980854025e-03))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const -1.60960333262415e-02))))
+    (local.set $p (f32x4.mul (local.get $x) (local.get $p)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (f32x4.splat (f32.const -1.45660718464996e-05)))
+                             (f32x4.splat (f32.const -2.13374055278905e-04))))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (f32x4.splat (f32.const -1.68282697438203e-03))))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (f32x4.splat (f32.const -7.37332916720468e-03))))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (f32x4.splat (f32.const -1.42647390514189e-02))))
+    (f32x4.div (local.get $p) (local.get $q)))
+
+  (func $exp (param $a v128) (result v128)
+    (local $x v128) (local $n v128) (local $z v128) (local $y v128)
+    (local.set $x (f32x4.max (f32x4.min (local.get $a) (f32x4.splat (f32.const 88.3762626647949)))
+                             (f32x4.splat (f32.const -88.3762626647949))))
+    (local.set $n (f32x4.floor (f32x4.add (f32x4.mul (local.get $x) (f32x4.splat (f32.const 1.44269504088896341)))
+                                          (f32x4.splat (f32.const 0.5)))))
+    (local.set $x (f32x4.sub (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (f32x4.splat (f32.const 0.693359375))))
+                             (f32x4.mul (local.get $n) (f32x4.splat (f32.const -2.12194440e-4)))))
+    (local.set $z (f32x4.mul (local.get $x) (local.get $x)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $x) (f32x4.splat (f32.const 1.9875691500e-4)))
+                             (f32x4.splat (f32.const 1.3981999507e-3))))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (f32x4.splat (f32.const 8.3334519073e-3))))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (f32x4.splat (f32.const 4.1665795894e-2))))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (f32x4.splat (f32.const 1.6666665459e-1))))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (f32x4.splat (f32.const 5.0000001201e-1))))
+    (local.set $y (f32x4.add (f32x4.add (f32x4.mul (local.get $y) (local.get $z)) (local.get $x))
+                             (f32x4.splat (f32.const 1))))
+    ;; 2ⁿ: n + 127 in the exponent bits (n ≥ −127 after the clamp; −127 gives 0)
+    (f32x4.mul (local.get $y)
+               (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32x4.splat (i32.const 127)))
+                          (i32.const 23))))
+
+  (func $gelu4 (param $x v128) (result v128)
+    (f32x4.mul (f32x4.mul (local.get $x) (f32x4.splat (f32.const 0.5)))
+               (f32x4.add (f32x4.splat (f32.const 1))
+                          (call $erf (f32x4.mul (local.get $x) (f32x4.splat (f32.const 0.7071067811865476)))))))
+
+  (func $gelu_grad4 (param $dy v128) (param $x v128) (result v128)
+    (f32x4.mul (local.get $dy)
+      (f32x4.add
+        (f32x4.mul (f32x4.splat (f32.const 0.5))
+                   (f32x4.add (f32x4.splat (f32.const 1))
+                              (call $erf (f32x4.mul (local.get $x) (f32x4.splat (f32.const 0.7071067811865476))))))
+        (f32x4.mul (f32x4.mul (local.get $x) (f32x4.splat (f32.const 0.3989422804014327)))
+                   (call $exp (f32x4.mul (f32x4.mul (local.get $x) (local.get $x)) (f32x4.splat (f32.const -0.5))))))))
+
+  (global $mean (mut f32) (f32.const 0))
+  (global $rstd (mut f32) (f32.const 0))
+
+  (func $hsum (param $v v128) (result f32)
+    (f32.add (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+             (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
+  ;; $mean and $rstd = 1/√(var + eps) of the c floats at $x
+  (func $stats (param $x i32) (param $c i32) (param $eps f32)
+    (local $j i32) (local $end i32) (local $acc v128) (local $d v128) (local $m v128)
+    (local.set $end (i32.shl (local.get $c) (i32.const 2)))
+    (block $b1
+      (loop $l1
+        (br_if $b1 (i32.ge_u (local.get $j) (local.get $end)))
+        (local.set $acc (f32x4.add (local.get $acc) (v128.load (i32.add (local.get $x) (local.get $j)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $l1)))
+    (global.set $mean (f32.div (call $hsum (local.get $acc)) (f32.convert_i32_u (local.get $c))))
+    (local.set $m (f32x4.splat (global.get $mean)))
+    (local.set $acc (v128.const i32x4 0 0 0 0))
+    (local.set $j (i32.const 0))
+    (block $b2
+      (loop $l2
+        (br_if $b2 (i32.ge_u (local.get $j) (local.get $end)))
+        (local.set $d (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j))) (local.get $m)))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $d) (local.get $d))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $l2)))
+    (global.set $rstd
+      (f32.div (f32.const 1)
+               (f32.sqrt (f32.add (f32.div (call $hsum (local.get $acc)) (f32.convert_i32_u (local.get $c)))
+                                  (local.get $eps))))))
+
+  (func (export "layer_norm")
+        (param $x i32) (param $g i32) (param $b i32) (param $y i32) (param $rows i32) (param $c i32)
+        (param $eps f32)
+    (local $r i32) (local $j i32) (local $end i32) (local $row i32) (local $m v128) (local $s v128)
+    (local.set $end (i32.shl (local.get $c) (i32.const 2)))
+    (block $done
+      (loop $next_row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $row (i32.mul (local.get $r) (local.get $end)))
+        (call $stats (i32.add (local.get $x) (local.get $row)) (local.get $c) (local.get $eps))
+        (local.set $m (f32x4.splat (global.get $mean)))
+        (local.set $s (f32x4.splat (global.get $rstd)))
+        (local.set $j (i32.const 0))
+        (block $b
+          (loop $l
+            (br_if $b (i32.ge_u (local.get $j) (local.get $end)))
+            (v128.store (i32.add (local.get $y) (i32.add (local.get $row) (local.get $j)))
+              (f32x4.add
+                (f32x4.mul
+                  (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $j))))
+                                        (local.get $m))
+                             (local.get $s))
+                  (v128.load (i32.add (local.get $g) (local.get $j))))
+                (v128.load (i32.add (local.get $b) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $l)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $next_row))))
+
+  (func (export "layer_norm_dx")
+        (param $dy i32) (param $x i32) (param $g i32) (param $dx i32) (param $rows i32) (param $c i32)
+        (param $eps f32)
+    (local $r i32) (local $j i32) (local $end i32) (local $row i32) (local $m v128) (local $s v128)
+    (local $dyg v128) (local $xh v128) (local $a1 v128) (local $a2 v128) (local $inv f32)
+    (local.set $end (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $inv (f32.div (f32.const 1) (f32.convert_i32_u (local.get $c))))
+    (block $done
+      (loop $next_row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $row (i32.mul (local.get $r) (local.get $end)))
+        (call $stats (i32.add (local.get $x) (local.get $row)) (local.get $c) (local.get $eps))
+        (local.set $m (f32x4.splat (global.get $mean)))
+        (local.set $s (f32x4.splat (global.get $rstd)))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $a2 (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $b
+          (loop $l
+            (br_if $b (i32.ge_u (local.get $j) (local.get $end)))
+            (local.set $dyg (f32x4.mul (v128.load (i32.add (local.get $dy) (i32.add (local.get $row) (local.get $j))))
+                                       (v128.load (i32.add (local.get $g) (local.get $j)))))
+            (local.set $xh (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $j))))
+                                                 (local.get $m))
+                                      (local.get $s)))
+            (local.set $a1 (f32x4.add (local.get $a1) (local.get $dyg)))
+            (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $dyg) (local.get $xh))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $l)))
+        (local.set $a1 (f32x4.splat (f32.mul (call $hsum (local.get $a1)) (local.get $inv))))
+        (local.set $a2 (f32x4.splat (f32.mul (call $hsum (local.get $a2)) (local.get $inv))))
+        (local.set $j (i32.const 0))
+        (block $b2
+          (loop $l2
+            (br_if $b2 (i32.ge_u (local.get $j) (local.get $end)))
+            (local.set $dyg (f32x4.mul (v128.load (i32.add (local.get $dy) (i32.add (local.get $row) (local.get $j))))
+                                       (v128.load (i32.add (local.get $g) (local.get $j)))))
+            (local.set $xh (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $j))))
+                                                 (local.get $m))
+                                      (local.get $s)))
+            (v128.store (i32.add (local.get $dx) (i32.add (local.get $row) (local.get $j)))
+              (f32x4.mul (local.get $s)
+                         (f32x4.sub (f32x4.sub (local.get $dyg) (local.get $a1))
+                                    (f32x4.mul (local.get $xh) (local.get $a2)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $l2)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $next_row))))
+
+  (func (export "layer_norm_dgamma")
+        (param $dy i32) (param $x i32) (param $dg i32) (param $rows i32) (param $c i32) (param $eps f32)
+    (local $r i32) (local $j i32) (local $end i32) (local $row i32) (local $m v128) (local $s v128)
+    (local.set $end (i32.shl (local.get $c) (i32.const 2)))
+    (block $z
+      (loop $lz
+        (br_if $z (i32.ge_u (local.get $j) (local.get $end)))
+        (v128.store (i32.add (local.get $dg) (local.get $j)) (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $lz)))
+    (block $done
+      (loop $next_row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $row (i32.mul (local.get $r) (local.get $end)))
+        (call $stats (i32.add (local.get $x) (local.get $row)) (local.get $c) (local.get $eps))
+        (local.set $m (f32x4.splat (global.get $mean)))
+        (local.set $s (f32x4.splat (global.get $rstd)))
+        (local.set $j (i32.const 0))
+        (block $b
+          (loop $l
+            (br_if $b (i32.ge_u (local.get $j) (local.get $end)))
+            (v128.store (i32.add (local.get $dg) (local.get $j))
+              (f32x4.add (v128.load (i32.add (local.get $dg) (local.get $j)))
+                         (f32x4.mul (v128.load (i32.add (local.get $dy) (i32.add (local.get $row) (local.get $j))))
+                                    (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $j))))
+                                                          (local.get $m))
+                                               (local.get $s)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $l)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $next_row))))
+
+  (func (export "adam")
+        (param $w i32) (param $g i32) (param $m i32) (param $s i32)
+        (param $w2 i32) (param $m2 i32) (param $s2 i32) (param $n i32)
+        (param $b1 f32) (param $a1 f32) (param $b2 f32) (param $a2 f32) (param $c1 f32) (param $c2 f32) (param $eps f32) (param $lr f32)
+        (param $decay f32) (param $l2 f32)
+    (local $i i32) (local $end i32) (local $last i32)
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $last (i32.sub (i32.shl (local.get $n) (i32.const 2)) (i32.const 16)))
+    (block $done
+      (loop $next
+        (if (i32.ge_u (local.get $i) (local.get $end))
+          (then
+            ;; the tail: the last four elements once more, then stop
+            (br_if $done (i32.eqz (i32.and (local.get $n) (i32.const 3))))
+            (br_if $done (i32.eq (local.get $i) (i32.add (local.get $last) (i32.const 16))))
+            (local.set $i (local.get $last))))
+        (call $adam4 (i32.add (local.get $w) (local.get $i)) (i32.add (local.get $g) (local.get $i))
+                     (i32.add (local.get $m) (local.get $i)) (i32.add (local.get $s) (local.get $i))
+                     (i32.add (local.get $w2) (local.get $i)) (i32.add (local.get $m2) (local.get $i))
+                     (i32.add (local.get $s2) (local.get $i))
+                     (local.get $b1) (local.get $a1) (local.get $b2) (local.get $a2) (local.get $c1) (local.get $c2) (local.get $eps)
+                     (local.get $lr) (local.get $decay) (local.get $l2))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next))))
+
+  (func $adam4
+        (param $w i32) (param $g i32) (param $m i32) (param $s i32)
+        (param $w2 i32) (param $m2 i32) (param $s2 i32)
+        (param $b1 f32) (param $a1 f32) (param $b2 f32) (param $a2 f32) (param $c1 f32) (param $c2 f32) (param $eps f32) (param $lr f32)
+        (param $decay f32) (param $l2 f32)
+    (local $wv v128) (local $gv v128) (local $mv v128) (local $sv v128) (local $step v128)
+    (local.set $wv (v128.load (local.get $w)))
+    (local.set $gv (f32x4.add (v128.load (local.get $g)) (f32x4.mul (local.get $wv) (f32x4.splat (local.get $l2)))))
+    (local.set $mv (f32x4.add (f32x4.mul (v128.load (local.get $m)) (f32x4.splat (local.get $b1)))
+                              (f32x4.mul (local.get $gv) (f32x4.splat (local.get $a1)))))
+    (local.set $sv (f32x4.add (f32x4.mul (v128.load (local.get $s)) (f32x4.splat (local.get $b2)))
+                              (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv))
+                                         (f32x4.splat (local.get $a2)))))
+    (v128.store (local.get $m2) (local.get $mv))
+    (v128.store (local.get $s2) (local.get $sv))
+    (local.set $step
+      (f32x4.div (f32x4.div (local.get $mv) (f32x4.splat (local.get $c1)))
+                 (f32x4.add (f32x4.sqrt (f32x4.div (local.get $sv) (f32x4.splat (local.get $c2))))
+                            (f32x4.splat (local.get $eps)))))
+    (v128.store (local.get $w2)
+      (f32x4.sub (f32x4.sub (local.get $wv) (f32x4.mul (local.get $step) (f32x4.splat (local.get $lr))))
+                 (f32x4.mul (local.get $wv) (f32x4.splat (local.get $decay))))))
+
+  (func (export "gelu") (param $x i32) (param $y i32) (param $n i32)
+    (local $i i32) (local $end i32)
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (v128.store (i32.add (local.get $y) (local.get $i))
+                    (call $gelu4 (v128.load (i32.add (local.get $x) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (if (i32.and (local.get $n) (i32.const 3))
+      (then
+        (local.set $i (i32.sub (i32.shl (local.get $n) (i32.const 2)) (i32.const 16)))
+        (v128.store (i32.add (local.get $y) (local.get $i))
+                    (call $gelu4 (v128.load (i32.add (local.get $x) (local.get $i))))))))
+
+  (func (export "gelu_grad") (param $dy i32) (param $x i32) (param $dx i32) (param $n i32)
+    (local $i i32) (local $end i32)
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (v128.store (i32.add (local.get $dx) (local.get $i))
+                    (call $gelu_grad4 (v128.load (i32.add (local.get $dy) (local.get $i)))
+                                      (v128.load (i32.add (local.get $x) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (if (i32.and (local.get $n) (i32.const 3))
+      (then
+        (local.set $i (i32.sub (i32.shl (local.get $n) (i32.const 2)) (i32.const 16)))
+        (v128.store (i32.add (local.get $dx) (local.get $i))
+                    (call $gelu_grad4 (v128.load (i32.add (local.get $dy) (local.get $i)))
+                                      (v128.load (i32.add (local.get $x) (local.get $i))))))))
+)
+`;
