@@ -113,6 +113,12 @@ export interface RunOutcome {
   plannedStepMs?: number;
 }
 
+/** One line per epoch in the bench log. */
+export const logEpoch: NonNullable<TrainHooks['onEpoch']> = (h) =>
+  log(
+    `  epoch ${h.epoch}: train ${h.trainLoss.toFixed(4)} val ${JSON.stringify(h.val)} (${h.seconds.toFixed(0)} s)`,
+  );
+
 export async function run(
   doc: HeraclesDocument,
   data: TaskData,
@@ -131,10 +137,7 @@ export async function run(
     data,
     { ...doc.training, epochs: e, maxMinutes: minutes * 1.1 },
     {
-      onEpoch: (h) =>
-        log(
-          `  epoch ${h.epoch}: train ${h.trainLoss.toFixed(4)} val ${JSON.stringify(h.val)} (${h.seconds.toFixed(0)} s)`,
-        ),
+      onEpoch: logEpoch,
     },
   );
   const ev = await evaluate(model, data, 'test');

@@ -6,6 +6,7 @@
  *   etth1-96, etth1-336, ettm1-96, ettm1-336
  *                                 heracles-ts, lookback 96, 15 min (test MSE / MAE, standardised)
  *   transfer                      MNIST backbone fine-tuned on 1,000 Fashion-MNIST images vs from scratch
+ *   transfer-ett                  ETTm1 backbone fine-tuned on ETTh1 (transfer template) vs from scratch
  *   ablation                      heracles-tiny variants on Fashion-MNIST, same budget and seed
  *   ablation-pytorch              the same variants for 5 epochs each, trained through their PyTorch export
  *
@@ -23,7 +24,7 @@ import { imageTaskData, seriesTaskData } from '../runtime/train/task-data';
 import { ablationThroughPytorch } from './ablation-pytorch';
 import type { AblationRun } from './ablation-pytorch';
 import { DATA, SCALE, base, epochsFor, fit, pct, preset, run } from './accuracy-run';
-import { transfer } from './transfer';
+import { transfer, transferEtt } from './transfer';
 import { writeResult, log } from './util';
 import type { BenchResult } from './util';
 
@@ -241,6 +242,7 @@ const EXPERIMENTS: Record<string, () => Promise<BenchResult>> = {
   'ettm1-96': () => series('ettm1-96'),
   'ettm1-336': () => series('ettm1-336'),
   transfer,
+  'transfer-ett': transferEtt,
   ablation,
   'ablation-pytorch': ablationPytorch,
 };

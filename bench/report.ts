@@ -38,6 +38,7 @@ const ACCURACY = [
   'ettm1-96',
   'ettm1-336',
   'transfer',
+  'transfer-ett',
   'ablation',
   'ablation-pytorch',
 ];
