@@ -214,3 +214,32 @@ describe('fused LayerNorm on wasm', () => {
     tf.dispose([x, g, b]);
   });
 });
+
+describe('fused batch matmul on wasm (attention-sized products)', () => {
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[3, 2, 5, 7], [3, 2, 7, 8], false, false],
+    [[3, 2, 7, 5], [3, 2, 7, 8], true, false],
+    [[3, 2, 5, 7], [3, 2, 4, 7], false, true],
+    [[2, 7, 5], [2, 12, 7], true, true],
+    [[2, 5, 7], [2, 7, 6], false, false], // n = 6: not a multiple of 4, wasm's own kernel
+  ];
+  it.each(cases)('%j · %j (transposeA %s, transposeB %s) equals cpu', async (sa, sb, ta, tb) => {
+    const product = async (backend: 'wasm' | 'cpu') => {
+      await initNodeBackend(backend);
+      const a = tf.randomNormal(sa, 0, 1, 'float32', 5);
+      const b = tf.randomNormal(sb, 0, 1, 'float32', 6);
+      const c = tf.matMul(a, b, ta, tb);
+      const out = { shape: c.shape, data: Array.from(c.dataSync()) };
+      tf.dispose([a, b, c]);
+      return out;
+    };
+    const cpu = await product('cpu');
+    const before = tf.memory().numTensors;
+    const wasm = await product('wasm');
+    expect(tf.memory().numTensors).toBe(before);
+    expect(wasm.shape).toEqual(cpu.shape);
+    cpu.data.forEach((v, i) =>
+      expect(Math.abs(wasm.data[i] - v)).toBeLessThan(1e-5 * Math.max(1, Math.abs(v))),
+    );
+  });
+});

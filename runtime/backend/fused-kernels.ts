@@ -29,6 +29,7 @@ interface FusedModule {
   layer_norm(x: number, g: number, b: number, y: number, rows: number, c: number, eps: number): void;
   layer_norm_dx(dy: number, x: number, g: number, dx: number, rows: number, c: number, eps: number): void;
   layer_norm_dgamma(dy: number, x: number, dg: number, rows: number, c: number, eps: number): void;
+  bmm(a: number, b: number, c: number, batch: number, m: number, k: number, n: number): void;
 }
 
 /** The part of the wasm backend (BackendWasm) used here. */
@@ -187,4 +188,28 @@ export async function enableFusedKernels(): Promise<boolean> {
   registerOnce();
   markFusedKernels(memory);
   return true;
+}
+
+/** Whether `fusedBatchMatMul` can run now. */
+export function fusedBatchMatMulReady(): boolean {
+  return fused != null && compiledFor != null && compiledFor === wasmMemory();
+}
+
+/**
+ * C[p] = A[p]·B[p] for a batch of small float32 matrices in wasm memory, A [batch, m, k] and B
+ * [batch, k, n] untransposed, n a multiple of 4: a new [batch, m, n] tensor of `backend` (the caller owns
+ * it). Check `fusedBatchMatMulReady()` first.
+ */
+export function fusedBatchMatMul(
+  backend: unknown,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  [batch, m, k, n]: [number, number, number, number],
+): tf.TensorInfo {
+  if (!fusedBatchMatMulReady() || n % 4 !== 0)
+    throw new Error('fused kernels: batch matmul cannot run here.');
+  const be = backend as WasmBackendLike;
+  const c = be.makeOutput([batch, m, n], 'float32');
+  (fused as FusedModule).bmm(heapOffset(be, a), heapOffset(be, b), heapOffset(be, c), batch, m, k, n);
+  return c;
 }

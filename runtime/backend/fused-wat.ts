@@ -21,6 +21,9 @@
  *   y = (x − μ) · r · γ + β with μ the row's mean and r = 1/√(var + eps) (two-pass variance, as
  *   tf.moments). The gradients recompute μ and r from x (a row is at most a few hundred floats, in cache):
  *   dx = r · (dy·γ − mean(dy·γ) − x̂ · mean(dy·γ·x̂)) with x̂ = (x − μ)·r, and dγ = Σ_rows dy·x̂.
+ * - bmm: a batch of small products C[p] = A[p]·B[p] (A [batch, m, k], B [batch, k, n], n a multiple
+ *   of 4), row by row: C[p,i,:] = Σ_k A[p,i,k]·B[p,k,:] (attention's per-head products, which wasm
+ *   runs in a scalar loop).
  */
 export const FUSED_WAT = String.raw`
 (module
@@ -224,6 +227,57 @@ export const FUSED_WAT = String.raw`
             (br $l)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $next_row))))
+
+  (func (export "bmm")
+        (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $m i32) (param $k i32)
+        (param $n i32)
+    (local $p i32) (local $i i32) (local $kk i32) (local $j i32) (local $row i32) (local $nb i32)
+    (local $arow i32) (local $bmat i32) (local $brow i32) (local $av v128)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (block $done_p
+      (loop $next_p
+        (br_if $done_p (i32.ge_u (local.get $p) (local.get $batch)))
+        (local.set $bmat (i32.add (local.get $b)
+                                  (i32.mul (i32.mul (local.get $p) (local.get $k)) (local.get $nb))))
+        (local.set $i (i32.const 0))
+        (block $done_i
+          (loop $next_i
+            (br_if $done_i (i32.ge_u (local.get $i) (local.get $m)))
+            (local.set $row (i32.add (local.get $c)
+                                     (i32.mul (i32.add (i32.mul (local.get $p) (local.get $m)) (local.get $i))
+                                              (local.get $nb))))
+            (local.set $arow (i32.add (local.get $a)
+                                      (i32.shl (i32.mul (i32.add (i32.mul (local.get $p) (local.get $m)) (local.get $i))
+                                                        (local.get $k))
+                                               (i32.const 2))))
+            (local.set $j (i32.const 0))
+            (block $z
+              (loop $lz
+                (br_if $z (i32.ge_u (local.get $j) (local.get $nb)))
+                (v128.store (i32.add (local.get $row) (local.get $j)) (v128.const i32x4 0 0 0 0))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $lz)))
+            (local.set $kk (i32.const 0))
+            (block $done_k
+              (loop $next_k
+                (br_if $done_k (i32.ge_u (local.get $kk) (local.get $k)))
+                (local.set $av (f32x4.splat (f32.load (i32.add (local.get $arow) (i32.shl (local.get $kk) (i32.const 2))))))
+                (local.set $brow (i32.add (local.get $bmat) (i32.mul (local.get $kk) (local.get $nb))))
+                (local.set $j (i32.const 0))
+                (block $done_j
+                  (loop $next_j
+                    (br_if $done_j (i32.ge_u (local.get $j) (local.get $nb)))
+                    (v128.store (i32.add (local.get $row) (local.get $j))
+                      (f32x4.add (v128.load (i32.add (local.get $row) (local.get $j)))
+                                 (f32x4.mul (local.get $av) (v128.load (i32.add (local.get $brow) (local.get $j))))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                    (br $next_j)))
+                (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
+                (br $next_k)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $next_i)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $next_p))))
 
   (func (export "adam")
         (param $w i32) (param $g i32) (param $m i32) (param $s i32)
