@@ -30,6 +30,7 @@ interface FusedModule {
   layer_norm_dx(dy: number, x: number, g: number, dx: number, rows: number, c: number, eps: number): void;
   layer_norm_dgamma(dy: number, x: number, dg: number, rows: number, c: number, eps: number): void;
   bmm(a: number, b: number, c: number, batch: number, m: number, k: number, n: number): void;
+  dw_dfilter(x: number, dy: number, df: number, ...dims: number[]): void;
 }
 
 /** The part of the wasm backend (BackendWasm) used here. */
@@ -190,7 +191,7 @@ export async function enableFusedKernels(): Promise<boolean> {
   return true;
 }
 
-/** Whether `fusedBatchMatMul` can run now. */
+/** Whether the fused module's direct kernels (`fusedBatchMatMul`, `fusedDepthwiseFilterGrad`) can run now. */
 export function fusedBatchMatMulReady(): boolean {
   return fused != null && compiledFor != null && compiledFor === wasmMemory();
 }
@@ -212,4 +213,30 @@ export function fusedBatchMatMul(
   const c = be.makeOutput([batch, m, n], 'float32');
   (fused as FusedModule).bmm(heapOffset(be, a), heapOffset(be, b), heapOffset(be, c), batch, m, k, n);
   return c;
+}
+
+/**
+ * The filter gradient [kh, kw, c, 1] of a stride-1, undilated depthwise conv with multiplier 1, from
+ * x [B, H, W, c] and dy [B, OH, OW, c] (float32 in wasm memory, c a multiple of 4) and the top/left
+ * padding: a new tensor of `backend`. Check `fusedBatchMatMulReady()` (the module is the same) first.
+ */
+export function fusedDepthwiseFilterGrad(
+  backend: unknown,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  [kh, kw, pt, pl]: [number, number, number, number],
+): tf.TensorInfo {
+  const [batch, h, w, c] = x.shape;
+  const [, oh, ow] = dy.shape;
+  if (!fusedBatchMatMulReady() || c % 4 !== 0)
+    throw new Error('fused kernels: depthwise gradient cannot run here.');
+  const be = backend as WasmBackendLike;
+  const df = be.makeOutput([kh, kw, c, 1], 'float32');
+  (fused as FusedModule).dw_dfilter(
+    heapOffset(be, x),
+    heapOffset(be, dy),
+    heapOffset(be, df),
+    ...[batch, h, w, c, kh, kw, pt, pl, oh, ow],
+  );
+  return df;
 }

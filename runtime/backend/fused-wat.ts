@@ -24,6 +24,9 @@
  * - bmm: a batch of small products C[p] = A[p]·B[p] (A [batch, m, k], B [batch, k, n], n a multiple
  *   of 4), row by row: C[p,i,:] = Σ_k A[p,i,k]·B[p,k,:] (attention's per-head products, which wasm
  *   runs in a scalar loop).
+ * - dw_dfilter: the filter gradient of a stride-1, undilated depthwise conv (multiplier 1, c a multiple
+ *   of 4): dF[i,j,:] = Σ_{b,oh,ow} x[b, oh+i−pt, ow+j−pl, :]·dy[b,oh,ow,:], taps outside x skipped. The
+ *   kh·kw·c sums stay in cache while x and dy are read once, in order.
  */
 export const FUSED_WAT = String.raw`
 (module
@@ -278,6 +281,79 @@ export const FUSED_WAT = String.raw`
             (br $next_i)))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $next_p))))
+
+  (func (export "dw_dfilter")
+        (param $x i32) (param $dy i32) (param $df i32) (param $batch i32) (param $h i32) (param $w i32)
+        (param $c i32) (param $kh i32) (param $kw i32) (param $pt i32) (param $pl i32) (param $oh i32)
+        (param $ow i32)
+    (local $b i32) (local $y i32) (local $x0 i32) (local $i i32) (local $j i32) (local $iy i32) (local $ix i32)
+    (local $cb i32) (local $q i32) (local $dyp i32) (local $xp i32) (local $fp i32) (local $end i32)
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    ;; zero the kh·kw·c sums
+    (local.set $end (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $cb)))
+    (block $z
+      (loop $lz
+        (br_if $z (i32.ge_u (local.get $q) (local.get $end)))
+        (v128.store (i32.add (local.get $df) (local.get $q)) (v128.const i32x4 0 0 0 0))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (br $lz)))
+    (local.set $dyp (local.get $dy))
+    (block $done_b
+      (loop $next_b
+        (br_if $done_b (i32.ge_u (local.get $b) (local.get $batch)))
+        (local.set $y (i32.const 0))
+        (block $done_y
+          (loop $next_y
+            (br_if $done_y (i32.ge_u (local.get $y) (local.get $oh)))
+            (local.set $x0 (i32.const 0))
+            (block $done_x
+              (loop $next_x
+                (br_if $done_x (i32.ge_u (local.get $x0) (local.get $ow)))
+                ;; dy[b, y, x0, :] is at $dyp; every tap adds x[b, y+i−pt, x0+j−pl, :]·dy into dF[i, j, :]
+                (local.set $i (i32.const 0))
+                (block $done_i
+                  (loop $next_i
+                    (br_if $done_i (i32.ge_u (local.get $i) (local.get $kh)))
+                    (local.set $iy (i32.sub (i32.add (local.get $y) (local.get $i)) (local.get $pt)))
+                    (if (i32.lt_u (local.get $iy) (local.get $h))
+                      (then
+                        (local.set $j (i32.const 0))
+                        (block $done_j
+                          (loop $next_j
+                            (br_if $done_j (i32.ge_u (local.get $j) (local.get $kw)))
+                            (local.set $ix (i32.sub (i32.add (local.get $x0) (local.get $j)) (local.get $pl)))
+                            (if (i32.lt_u (local.get $ix) (local.get $w))
+                              (then
+                                (local.set $xp
+                                  (i32.add (local.get $x)
+                                    (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $iy))
+                                                               (local.get $w))
+                                                      (local.get $ix))
+                                             (local.get $cb))))
+                                (local.set $fp
+                                  (i32.add (local.get $df)
+                                    (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $cb))))
+                                (local.set $q (i32.const 0))
+                                (block $done_q
+                                  (loop $next_q
+                                    (br_if $done_q (i32.ge_u (local.get $q) (local.get $cb)))
+                                    (v128.store (i32.add (local.get $fp) (local.get $q))
+                                      (f32x4.add (v128.load (i32.add (local.get $fp) (local.get $q)))
+                                                 (f32x4.mul (v128.load (i32.add (local.get $xp) (local.get $q)))
+                                                            (v128.load (i32.add (local.get $dyp) (local.get $q))))))
+                                    (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                                    (br $next_q)))))
+                            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                            (br $next_j)))))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br $next_i)))
+                (local.set $dyp (i32.add (local.get $dyp) (local.get $cb)))
+                (local.set $x0 (i32.add (local.get $x0) (i32.const 1)))
+                (br $next_x)))
+            (local.set $y (i32.add (local.get $y) (i32.const 1)))
+            (br $next_y)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $next_b))))
 
   (func (export "adam")
         (param $w i32) (param $g i32) (param $m i32) (param $s i32)
