@@ -104,11 +104,14 @@ export async function transferEtt(): Promise<BenchResult> {
   const budget = 8 * SCALE;
   const epochs = Math.min(ts.training.epochs, (await epochsFor(ts, sourceTask, budget)).epochs);
   const backbone = compileDocument(ts).model;
-  const pre = await trainThreaded(backbone, ts, sourceTask, {
-    ...ts.training,
-    epochs,
-    maxMinutes: budget * 1.1,
-  });
+  log(`backbone: heracles-ts on ETTm1 for ${epochs} epoch(s)`);
+  const pre = await trainThreaded(
+    backbone,
+    ts,
+    sourceTask,
+    { ...ts.training, epochs, maxMinutes: budget * 1.1 },
+    { onEpoch: logEpoch },
+  );
   const sourceMse = (await evaluate(backbone, sourceTask, 'test')).summary.mse;
   const dir = mkdtempSync(path.join(tmpdir(), 'heracles-ettm1-'));
   await saveModel(dir, backbone, {
