@@ -13,6 +13,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { initNodeBackend } from '../runtime/backend/node';
+import { fusedBatchMatMulReady } from '../runtime/backend/fused-kernels';
 import * as wasmKernels from '../runtime/backend/wasm-kernels';
 import { compileDocument } from '../runtime/graph/compile';
 import { startNodeHelpers } from '../runtime/train/helpers/node';
@@ -86,13 +87,15 @@ class TorchTwin {
 
 /** What each kernel that tends to top the profile is, and what would make it cheaper. */
 const kernelNotes = (): Record<string, string> => ({
-  BatchMatMul: `Plain 2-D products (\`linear()\`, the spectral transforms and their gradients) run on XNNPACK through the project's BatchMatMul wrapper (\`runtime/backend/wasm-kernels.ts\`), which picks the orientation that packs the smaller operand; what remains is the GEMM's own arithmetic at the per-core rate below. Products with a batch axis (attention's [B, heads, N, d] scores and weighted sums) still run in the wasm backend's naive loop.`,
+  BatchMatMul: `Plain 2-D products (\`linear()\`, the spectral transforms and their gradients) run on XNNPACK through the project's BatchMatMul wrapper (\`runtime/backend/wasm-kernels.ts\`), which picks the orientation that packs the smaller operand; what remains is the GEMM's own arithmetic at the per-core rate below. Products with a batch axis (attention's [B, heads, N, d] scores and weighted sums) run in the project's fused SIMD kernel (\`runtime/backend/fused-kernels.ts\`).`,
   _FusedMatMul: `Dense layers' forward (matmul + bias fused), XNNPACK.`,
   Conv2DBackpropInput: `Input gradient of every Conv2D. The project kernel uses a phase-decomposed stride-1 XNNPACK conv on large grids and one GEMM + col2im scatter on the small strided grids of stages 3–4, whichever its cost estimate says is cheaper.`,
   Conv2DBackpropFilter: `Filter gradient of every Conv2D: one XNNPACK conv of the transposed input with the transposed gradient (dilation = stride).`,
-  DepthwiseConv2dNativeBackpropFilter: `Filter gradient of the depthwise convs (local SSM, FFN): one element-wise product of shifted zero-copy heap views per tap, column-summed with an AvgPool.`,
+  DepthwiseConv2dNativeBackpropFilter: `Filter gradient of the depthwise convs (local SSM, FFN): the project's fused SIMD kernel, one pass over x and dy with the tap sums in cache.`,
   Sum: `Bias gradients and the broadcast gradients of LayerNorm/BatchNorm: leading-axis reductions run as an R×1 AvgPool (XNNPACK) instead of wasm's transpose-then-reduce.`,
-  Erf: `Exact GELU (erf) in the FFNs and class attention; wasm's Erf is a scalar loop (kept: the exports must match PyTorch's exact GELU).`,
+  HeraclesGeluGrad: `Exact-GELU gradient, the project's fused SIMD kernel (erf and exp as polynomials, one pass).`,
+  HeraclesGelu: `Exact GELU (erf form, as PyTorch's), the project's fused SIMD kernel.`,
+  Erf: `Exact GELU (erf) where the fused kernel does not run; wasm's Erf is a scalar loop.`,
   Exp: `Softmax and the exact-GELU gradient; computed through XNNPACK's vectorised sigmoid.`,
   Multiply: `Element-wise products: LayerNorm/GELU forward and backward, and ~3 per parameter tensor in the optimizer update.`,
   Add: `Residual adds, biases, gradient accumulation and the optimizer update.`,
@@ -320,6 +323,10 @@ export async function run(): Promise<BenchResult> {
   const updMs = summarize(upd).median;
   const halfMs = summarize(half).median;
   const kms = (name: string) => prof.byName.find((k) => k.name === name)?.ms ?? 0;
+  // Matrix products and convolutions (forward and gradients): the arithmetic-bound part of the step.
+  const productMs = prof.byName
+    .filter((k) => /MatMul|Conv2D|Depthwise/.test(k.name))
+    .reduce((acc, k) => acc + k.ms, 0);
   const oursGmacs = gemmMacs / oursGemm / 1e6;
   const torchGmacs = gemmMacs / torchGemmMs / 1e6;
   const replaced = (wasmKernels as Record<string, unknown>).WASM_REPLACED_KERNEL_NAMES as
@@ -328,7 +335,7 @@ export async function run(): Promise<BenchResult> {
     `**Per-core arithmetic.** A plain 1024×128×512 matmul takes ${fmt(oursGemm, 2)} ms in ours (XNNPACK, wasm SIMD128: ${fmt(oursGmacs)} GMAC/s) and ${fmt(torchGemmMs, 2)} ms in PyTorch on one thread (OpenBLAS, AVX2 + FMA: ${fmt(torchGmacs)} GMAC/s) — ${fmtRatio(oursGemm / torchGemmMs)}. wasm SIMD is 128 bits wide and has no fused multiply-add (relaxed SIMD is not used by tfjs 4.22), so even the best-case kernels of ours run at a fraction of native speed. This alone puts parity out of reach for the matmul/conv share of the step.`,
     `**Threads.** tfjs-backend-wasm never uses threads in Node: its \`WASM_HAS_MULTITHREAD_SUPPORT\` flag returns false when \`IS_NODE\` (tfjs issue #3830), so the single-thread SIMD binary is loaded and \`setThreadsCount\` has no effect (getThreadsCount() = ${wasmThreads}). Forcing the flag makes the threaded-SIMD build fail to start (\`ERR_WORKER_PATH\`: its pthread workers are created from a \`blob:\` URL, which Node's \`worker_threads\` rejects). So the runtime gets its second core by data parallelism instead (\`runtime/train/helpers\`, what \`heracles train\` does on a multi-core machine): a helper on a worker thread, with its own wasm backend and replica of the model, computes the gradients of half of each batch while the main thread computes the other half; the halves are averaged and the optimizer runs once. On two threads the step takes ${fmt(o2.median)} ms against ${fmt(o.median)} ms on one — ${fmt(o.median / o2.median)}× faster, not 2×. Half a batch's gradients take ${fmt(halfMs)} ms on one thread while the other core is idle, so with the update (${fmt(updMs)} ms, on the main thread only) the best a two-thread step could do is ≈ ${fmt(halfMs + updMs)} ms; the remaining ${fmt(o2.median - halfMs - updMs)} ms are the two threads slowing each other down (two wasm instances sharing the caches and memory bandwidth: ~15% per thread when profiled) and the main thread waiting for the helper and averaging the gradients (~10 ms).`,
     `**Forward vs backward.** Ours: forward ${fmt(fwdMs)} ms, forward + backward ${fmt(fbMs)} ms, AdamW update ${fmt(updMs)} ms — the backward pass costs ${fmt((fbMs - fwdMs) / fwdMs)}× the forward (≈ 2× is the norm; PyTorch's backward + update is ${t1 ? fmt((t1.median - torchFwdMs) / torchFwdMs) : '—'}× its forward). PyTorch (1 thread): forward ${fmt(torchFwdMs)} ms, whole step ${t1 ? fmt(t1.median) : '—'} ms. Forward alone, ours is ${fmtRatio(fwdMs / torchFwdMs)} PyTorch; backward + update, ${t1 ? fmtRatio((o.median - fwdMs) / (t1.median - torchFwdMs)) : '—'}. So most of the gap is in the gradient kernels — which is where wasm is weakest: several have no XNNPACK path (see the kernels below).`,
-    `**Kernel dispatch.** ${prof.kernels} kernels per step at ~${fmt(perKernelUs)} µs each for a tiny kernel → ~${fmt((prof.kernels * perKernelUs) / 1000)} ms (${((100 * prof.kernels * perKernelUs) / 1000 / o.median).toFixed(0)}% of the step). About half are the optimizer's per-tensor element-wise ops (tfjs Adam runs ~12 kernels per parameter tensor, ${vars.length} tensors); a fused update would save little in absolute terms.`,
+    `**Kernel dispatch.** ${prof.kernels} kernels per step at ~${fmt(perKernelUs)} µs each for a tiny kernel → ~${fmt((prof.kernels * perKernelUs) / 1000)} ms (${((100 * prof.kernels * perKernelUs) / 1000 / o.median).toFixed(0)}% of the step). GELU, LayerNorm and the AdamW update run as fused SIMD kernels (one per GELU or norm each way, one per parameter tensor for the update: ${vars.length} tensors; composed from tfjs ops they took ~4,800 kernels per step).`,
     `**Layout.** Convs and 2-D matmuls are channels-last, XNNPACK's native layout, so no conversions. The spectral transforms cost three Transposes each (a measured choice, \`runtime/spectral/transform.ts\`); Transpose is ${fmt(kms('Transpose'))} ms per step in total — layout is not the problem.`,
     `**Top kernels** (one profiled step: ${fmt(prof.kernelMs)} ms of kernel time):`,
   ];
@@ -342,7 +349,7 @@ export async function run(): Promise<BenchResult> {
       const batched = prof.byShape
         .filter((r) => r.name === 'BatchMatMul' && /^\[\[\d+,\d+,\d+,\d+\]/.test(r.shapes))
         .reduce((acc, r) => acc + r.ms, 0);
-      why = `${fmt(batched)} ms of it are batched products (attention's [B, heads, N, d] scores and weighted sums), which wasm runs in its naive loop${replaced?.includes('BatchMatMul') ? " (the project's BatchMatMul wrapper only helps when b has no batch)" : ''}; the rest are the 2-D products of the linears, transforms and their gradients${replaced?.includes('BatchMatMul') ? ', which the wrapper routes to XNNPACK (transposed operands materialised first)' : ''}. Their speed is bounded by the per-core GEMM rate above — ~${fmtRatio(oursGemm / torchGemmMs)} slower than OpenBLAS — and small inner sizes (K = 32 in stage 1) run below even that.`;
+      why = `${fmt(batched)} ms of it are batched products (attention's [B, heads, N, d] scores and weighted sums), ${fusedBatchMatMulReady() ? "in the project's fused SIMD kernel" : 'which wasm runs in its naive loop'}; the rest are the 2-D products of the linears, transforms and their gradients${replaced?.includes('BatchMatMul') ? ', which the wrapper routes to XNNPACK (transposed operands materialised first)' : ''}. Their speed is bounded by the per-core GEMM rate above — ~${fmtRatio(oursGemm / torchGemmMs)} slower than OpenBLAS — and small inner sizes (K = 32 in stage 1) run below even that.`;
     }
     if (k.name === 'Conv2DBackpropFilter')
       why = `Project kernel (conv of the transposed input with the transposed dy). ${fmtRatio(k.ms / kms('FusedConv2D'))} the forward convs' time.`;
@@ -351,7 +358,7 @@ export async function run(): Promise<BenchResult> {
     analysis.push(`- \`${k.name}\` — ${fmt(k.ms)} ms (${pct(k)}, ${k.calls} calls). ${why}`);
   }
   analysis.push(
-    `**Bottom line.** If every gradient kernel ran at forward efficiency (backward ≈ 2× forward), our step would be ≈ 3 × ${fmt(fwdMs)} + ${fmt(updMs)} ≈ ${fmt(3 * fwdMs + updMs)} ms — still ${baseline ? fmtRatio((3 * fwdMs + updMs) / baseline.median) : '—'} PyTorch, because the forward itself is ${fmtRatio(fwdMs / torchFwdMs)} PyTorch's on one core (SIMD128 without FMA vs AVX2 + FMA) and our second core gains ${fmt(o.median / o2.median)}× rather than 2×. The arithmetic alone sets a floor: a step is ≈ 3 × the forward's ${fmt((tinyAnalysis.totals.macs * BATCH) / 1e9, 2)} GMAC (forward, input gradients, weight gradients) = ${fmt((3 * tinyAnalysis.totals.macs * BATCH) / 1e9, 2)} GMAC, which at our one-core GEMM rate above takes ≥ ${fmt((3 * tinyAnalysis.totals.macs * BATCH) / oursGmacs / 1e6)} ms on one thread — and our step spends about half its time outside the products (element-wise ops, norms, reductions, the update). Parity within 2× therefore needs, besides the gradient kernels at XNNPACK speed (depthwise filter gradient, conv input gradient on small grids, BatchNorm, Sum), a faster GEMM than wasm SIMD128 allows (relaxed SIMD's fused multiply-add, not in tfjs 4.22) or a native backend.`,
+    `**Bottom line.** If every gradient kernel ran at forward efficiency (backward ≈ 2× forward), our step would be ≈ 3 × ${fmt(fwdMs)} + ${fmt(updMs)} ≈ ${fmt(3 * fwdMs + updMs)} ms — still ${baseline ? fmtRatio((3 * fwdMs + updMs) / baseline.median) : '—'} PyTorch, because the forward itself is ${fmtRatio(fwdMs / torchFwdMs)} PyTorch's on one core (SIMD128 without FMA vs AVX2 + FMA) and our second core gains ${fmt(o.median / o2.median)}× rather than 2×. The arithmetic alone sets a floor: a step is ≈ 3 × the forward's ${fmt((tinyAnalysis.totals.macs * BATCH) / 1e9, 2)} GMAC (forward, input gradients, weight gradients) = ${fmt((3 * tinyAnalysis.totals.macs * BATCH) / 1e9, 2)} GMAC, which at our one-core GEMM rate above takes ≥ ${fmt((3 * tinyAnalysis.totals.macs * BATCH) / oursGmacs / 1e6)} ms on one thread — and ${pct({ name: '', calls: 0, ms: prof.kernelMs - productMs })} of our kernel time is outside the matrix products and convolutions (element-wise ops, norms, reductions, layout, the update). Parity within 2× therefore needs a faster GEMM than wasm SIMD128 allows (relaxed SIMD's fused multiply-add, not in tfjs 4.22) or a native backend.`,
   );
 
   const verdict = baseline ? ratio <= TARGET : null;

@@ -28,65 +28,121 @@
  *   of 4): dF[i,j,:] = Σ_{b,oh,ow} x[b, oh+i−pt, ow+j−pl, :]·dy[b,oh,ow,:], taps outside x skipped. The
  *   kh·kw·c sums stay in cache while x and dy are read once, in order.
  */
-export const FUSED_WAT = String.raw`
+/** A v128 of four copies of c. */
+const k4 = (c: number | string) => `(v128.const f32x4 ${c} ${c} ${c} ${c})`;
+
+/**
+ * erf of the v128 expression `v`, inline (wasm function calls per four lanes cost as much as the maths);
+ * uses the locals declared by erfLocals(u).
+ */
+const erf = (v: string, u = '') => `(block (result v128)
+      (local.set $ex${u} (f32x4.pmax (f32x4.pmin ${v} ${k4(4)}) ${k4(-4)}))
+      (local.set $ex2${u} (f32x4.mul (local.get $ex${u}) (local.get $ex${u})))
+      (local.set $ep${u} (f32x4.add (f32x4.mul (local.get $ex2${u}) ${k4('-2.72614225801306e-10')}) ${k4('2.77068142495902e-08')}))
+      (local.set $ep${u} (f32x4.add (f32x4.mul (local.get $ex2${u}) (local.get $ep${u})) ${k4('-2.10102402082508e-06')}))
+      (local.set $ep${u} (f32x4.add (f32x4.mul (local.get $ex2${u}) (local.get $ep${u})) ${k4('-5.69250639462346e-05')}))
+      (local.set $ep${u} (f32x4.add (f32x4.mul (local.get $ex2${u}) (local.get $ep${u})) ${k4('-7.34990630326855e-04')}))
+      (local.set $ep${u} (f32x4.add (f32x4.mul (local.get $ex2${u}) (local.get $ep${u})) ${k4('-2.95459980854025e-03')}))
+      (local.set $ep${u} (f32x4.add (f32x4.mul (local.get $ex2${u}) (local.get $ep${u})) ${k4('-1.60960333262415e-02')}))
+      (local.set $ep${u} (f32x4.mul (local.get $ex${u}) (local.get $ep${u})))
+      (local.set $eq${u} (f32x4.add (f32x4.mul (local.get $ex2${u}) ${k4('-1.45660718464996e-05')}) ${k4('-2.13374055278905e-04')}))
+      (local.set $eq${u} (f32x4.add (f32x4.mul (local.get $ex2${u}) (local.get $eq${u})) ${k4('-1.68282697438203e-03')}))
+      (local.set $eq${u} (f32x4.add (f32x4.mul (local.get $ex2${u}) (local.get $eq${u})) ${k4('-7.37332916720468e-03')}))
+      (local.set $eq${u} (f32x4.add (f32x4.mul (local.get $ex2${u}) (local.get $eq${u})) ${k4('-1.42647390514189e-02')}))
+      (f32x4.div (local.get $ep${u}) (local.get $eq${u})))`;
+const erfLocals = (u = '') =>
+  `(local $ex${u} v128) (local $ex2${u} v128) (local $ep${u} v128) (local $eq${u} v128)`;
+
+/** exp of the v128 expression `v`, inline; uses the locals declared by expLocals(u). */
+const exp = (v: string, u = '') => `(block (result v128)
+      (local.set $yx${u} (f32x4.pmax (f32x4.pmin ${v} ${k4('88.3762626647949')}) ${k4('-88.3762626647949')}))
+      (local.set $yn${u} (f32x4.floor (f32x4.add (f32x4.mul (local.get $yx${u}) ${k4('1.44269504088896341')}) ${k4(0.5)})))
+      (local.set $yx${u} (f32x4.sub (f32x4.sub (local.get $yx${u}) (f32x4.mul (local.get $yn${u}) ${k4(0.693359375)}))
+                                (f32x4.mul (local.get $yn${u}) ${k4('-2.12194440e-4')})))
+      (local.set $yz${u} (f32x4.mul (local.get $yx${u}) (local.get $yx${u})))
+      (local.set $yy${u} (f32x4.add (f32x4.mul (local.get $yx${u}) ${k4('1.9875691500e-4')}) ${k4('1.3981999507e-3')}))
+      (local.set $yy${u} (f32x4.add (f32x4.mul (local.get $yy${u}) (local.get $yx${u})) ${k4('8.3334519073e-3')}))
+      (local.set $yy${u} (f32x4.add (f32x4.mul (local.get $yy${u}) (local.get $yx${u})) ${k4('4.1665795894e-2')}))
+      (local.set $yy${u} (f32x4.add (f32x4.mul (local.get $yy${u}) (local.get $yx${u})) ${k4('1.6666665459e-1')}))
+      (local.set $yy${u} (f32x4.add (f32x4.mul (local.get $yy${u}) (local.get $yx${u})) ${k4('5.0000001201e-1')}))
+      (local.set $yy${u} (f32x4.add (f32x4.add (f32x4.mul (local.get $yy${u}) (local.get $yz${u})) (local.get $yx${u})) ${k4(1)}))
+      ;; 2ⁿ: n + 127 in the exponent bits (n ≥ −127 after the clamp; −127 gives 0)
+      (f32x4.mul (local.get $yy${u})
+                 (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $yn${u})) (i32x4.splat (i32.const 127)))
+                            (i32.const 23))))`;
+const expLocals = (u = '') =>
+  `(local $yx${u} v128) (local $yn${u} v128) (local $yz${u} v128) (local $yy${u} v128)`;
+
+/** GELU of the v128 in local $v{u}. */
+const gelu4 = (u: string) => `(f32x4.mul (f32x4.mul (local.get $v${u}) ${k4(0.5)})
+                   (f32x4.add ${k4(1)} ${erf(`(f32x4.mul (local.get $v${u}) ${k4('0.7071067811865476')})`, u)}))`;
+
+/** dy·GELU'(x) for the v128s in locals $d{u} (dy) and $v{u} (x). */
+const geluGrad4 = (u: string) => `(f32x4.mul (local.get $d${u})
+      (f32x4.add
+        (f32x4.mul ${k4(0.5)} (f32x4.add ${k4(1)} ${erf(`(f32x4.mul (local.get $v${u}) ${k4('0.7071067811865476')})`, u)}))
+        (f32x4.mul (f32x4.mul (local.get $v${u}) ${k4('0.3989422804014327')})
+                   ${exp(`(f32x4.mul (f32x4.mul (local.get $v${u}) (local.get $v${u})) ${k4(-0.5)})`, u)})))`;
+
+/** Independent lane groups per loop turn: the polynomials are chains of dependent steps, so four
+ * groups in flight keep the SIMD units busy (a single chain runs at its latency, ~4× slower). */
+const GROUPS = ['0', '1', '2', '3'];
+
+/**
+ * An element-wise loop over n floats (n ≥ 4): `wide(o)` handles the 16 bytes at byte offset $i + o for
+ * each lane group at once (four groups per turn), `one` the 16 bytes at $i, for what is left and for the
+ * last four floats once more when n is not a multiple of 4.
+ */
+const lanes = (wide: (offset: number, u: string) => string, one: string) => `
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 2)))
+    (block $done_wide
+      (loop $next_wide
+        (br_if $done_wide (i32.ge_u (local.get $i) (local.get $end)))
+        ${GROUPS.map((u, g) => wide(16 * g, u)).join('\n        ')}
+        (local.set $i (i32.add (local.get $i) (i32.const 64)))
+        (br $next_wide)))
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        ${one}
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (if (i32.and (local.get $n) (i32.const 3))
+      (then
+        (local.set $i (i32.sub (i32.shl (local.get $n) (i32.const 2)) (i32.const 16)))
+        ${one}))`;
+
+/** Loads, for lane group u, x (and dy) at byte offset $i + o into $v{u} (and $d{u}). */
+const load = (o: number, u: string, dy = false) =>
+  `(local.set $v${u} (v128.load offset=${o} (i32.add (local.get $x) (local.get $i))))` +
+  (dy ? `\n        (local.set $d${u} (v128.load offset=${o} (i32.add (local.get $dy) (local.get $i))))` : '');
+
+const GELU_EXPORTS = `
+  (func (export "gelu") (param $x i32) (param $y i32) (param $n i32)
+    (local $i i32) (local $end i32)
+    ${GROUPS.map((u) => `(local $v${u} v128) ${erfLocals(u)}`).join(' ')}
+    ${lanes(
+      (o, u) => `${load(o, u)}
+        (v128.store offset=${o} (i32.add (local.get $y) (local.get $i)) ${gelu4(u)})`,
+      `${load(0, '0')}
+        (v128.store (i32.add (local.get $y) (local.get $i)) ${gelu4('0')})`,
+    )})
+
+  (func (export "gelu_grad") (param $dy i32) (param $x i32) (param $dx i32) (param $n i32)
+    (local $i i32) (local $end i32)
+    ${GROUPS.map((u) => `(local $v${u} v128) (local $d${u} v128) ${erfLocals(u)} ${expLocals(u)}`).join(' ')}
+    ${lanes(
+      (o, u) => `${load(o, u, true)}
+        (v128.store offset=${o} (i32.add (local.get $dx) (local.get $i)) ${geluGrad4(u)})`,
+      `${load(0, '0', true)}
+        (v128.store (i32.add (local.get $dx) (local.get $i)) ${geluGrad4('0')})`,
+    )})
+`;
+
+export const FUSED_WAT = `
 (module
   (import "env" "memory" (memory 1))
-
-  (func $erf (param $a v128) (result v128)
-    (local $x v128) (local $x2 v128) (local $p v128) (local $q v128)
-    (local.set $x (f32x4.max (f32x4.min (local.get $a) (f32x4.splat (f32.const 4)))
-                             (f32x4.splat (f32.const -4))))
-    (local.set $x2 (f32x4.mul (local.get $x) (local.get $x)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (f32x4.splat (f32.const -2.72614225801306e-10)))
-                             (f32x4.splat (f32.const 2.77068142495902e-08))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const -2.10102402082508e-06))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const -5.69250639462346e-05))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const -7.34990630326855e-04))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const -2.95459980854025e-03))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const -1.60960333262415e-02))))
-    (local.set $p (f32x4.mul (local.get $x) (local.get $p)))
-    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (f32x4.splat (f32.const -1.45660718464996e-05)))
-                             (f32x4.splat (f32.const -2.13374055278905e-04))))
-    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (f32x4.splat (f32.const -1.68282697438203e-03))))
-    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (f32x4.splat (f32.const -7.37332916720468e-03))))
-    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (f32x4.splat (f32.const -1.42647390514189e-02))))
-    (f32x4.div (local.get $p) (local.get $q)))
-
-  (func $exp (param $a v128) (result v128)
-    (local $x v128) (local $n v128) (local $z v128) (local $y v128)
-    (local.set $x (f32x4.max (f32x4.min (local.get $a) (f32x4.splat (f32.const 88.3762626647949)))
-                             (f32x4.splat (f32.const -88.3762626647949))))
-    (local.set $n (f32x4.floor (f32x4.add (f32x4.mul (local.get $x) (f32x4.splat (f32.const 1.44269504088896341)))
-                                          (f32x4.splat (f32.const 0.5)))))
-    (local.set $x (f32x4.sub (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (f32x4.splat (f32.const 0.693359375))))
-                             (f32x4.mul (local.get $n) (f32x4.splat (f32.const -2.12194440e-4)))))
-    (local.set $z (f32x4.mul (local.get $x) (local.get $x)))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $x) (f32x4.splat (f32.const 1.9875691500e-4)))
-                             (f32x4.splat (f32.const 1.3981999507e-3))))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (f32x4.splat (f32.const 8.3334519073e-3))))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (f32x4.splat (f32.const 4.1665795894e-2))))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (f32x4.splat (f32.const 1.6666665459e-1))))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (f32x4.splat (f32.const 5.0000001201e-1))))
-    (local.set $y (f32x4.add (f32x4.add (f32x4.mul (local.get $y) (local.get $z)) (local.get $x))
-                             (f32x4.splat (f32.const 1))))
-    ;; 2ⁿ: n + 127 in the exponent bits (n ≥ −127 after the clamp; −127 gives 0)
-    (f32x4.mul (local.get $y)
-               (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32x4.splat (i32.const 127)))
-                          (i32.const 23))))
-
-  (func $gelu4 (param $x v128) (result v128)
-    (f32x4.mul (f32x4.mul (local.get $x) (f32x4.splat (f32.const 0.5)))
-               (f32x4.add (f32x4.splat (f32.const 1))
-                          (call $erf (f32x4.mul (local.get $x) (f32x4.splat (f32.const 0.7071067811865476)))))))
-
-  (func $gelu_grad4 (param $dy v128) (param $x v128) (result v128)
-    (f32x4.mul (local.get $dy)
-      (f32x4.add
-        (f32x4.mul (f32x4.splat (f32.const 0.5))
-                   (f32x4.add (f32x4.splat (f32.const 1))
-                              (call $erf (f32x4.mul (local.get $x) (f32x4.splat (f32.const 0.7071067811865476))))))
-        (f32x4.mul (f32x4.mul (local.get $x) (f32x4.splat (f32.const 0.3989422804014327)))
-                   (call $exp (f32x4.mul (f32x4.mul (local.get $x) (local.get $x)) (f32x4.splat (f32.const -0.5))))))))
 
   (global $mean (mut f32) (f32.const 0))
   (global $rstd (mut f32) (f32.const 0))
@@ -403,38 +459,6 @@ export const FUSED_WAT = String.raw`
       (f32x4.sub (f32x4.sub (local.get $wv) (f32x4.mul (local.get $step) (f32x4.splat (local.get $lr))))
                  (f32x4.mul (local.get $wv) (f32x4.splat (local.get $decay))))))
 
-  (func (export "gelu") (param $x i32) (param $y i32) (param $n i32)
-    (local $i i32) (local $end i32)
-    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
-        (v128.store (i32.add (local.get $y) (local.get $i))
-                    (call $gelu4 (v128.load (i32.add (local.get $x) (local.get $i)))))
-        (local.set $i (i32.add (local.get $i) (i32.const 16)))
-        (br $next)))
-    (if (i32.and (local.get $n) (i32.const 3))
-      (then
-        (local.set $i (i32.sub (i32.shl (local.get $n) (i32.const 2)) (i32.const 16)))
-        (v128.store (i32.add (local.get $y) (local.get $i))
-                    (call $gelu4 (v128.load (i32.add (local.get $x) (local.get $i))))))))
-
-  (func (export "gelu_grad") (param $dy i32) (param $x i32) (param $dx i32) (param $n i32)
-    (local $i i32) (local $end i32)
-    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
-        (v128.store (i32.add (local.get $dx) (local.get $i))
-                    (call $gelu_grad4 (v128.load (i32.add (local.get $dy) (local.get $i)))
-                                      (v128.load (i32.add (local.get $x) (local.get $i)))))
-        (local.set $i (i32.add (local.get $i) (i32.const 16)))
-        (br $next)))
-    (if (i32.and (local.get $n) (i32.const 3))
-      (then
-        (local.set $i (i32.sub (i32.shl (local.get $n) (i32.const 2)) (i32.const 16)))
-        (v128.store (i32.add (local.get $dx) (local.get $i))
-                    (call $gelu_grad4 (v128.load (i32.add (local.get $dy) (local.get $i)))
-                                      (v128.load (i32.add (local.get $x) (local.get $i))))))))
+${GELU_EXPORTS}
 )
 `;
