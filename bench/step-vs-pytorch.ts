@@ -344,7 +344,7 @@ export async function run(): Promise<BenchResult> {
     let why = notesByKernel[k.name];
     if (!why) continue;
     if (k.name === 'Conv2DBackpropInput' && replaced?.includes('Conv2DBackpropInput'))
-      why = `wasm's own kernel is a plain C++ loop; the project already replaces it (\`runtime/backend/wasm-kernels.ts\`, phase decomposition into one stride-1 XNNPACK Conv2D). It still costs ${fmtRatio(k.ms / kms('FusedConv2D'))} the forward convs (FusedConv2D ${fmt(kms('FusedConv2D'))} ms): on the 4×4 and 2×2 grids of the Downsample convs into stages 3–4 the phase conv computes ⌈3/2⌉² = 4 taps per phase instead of 9/4 and mostly padded border rows (e.g. dy [64,2,2,160] → dx [64,6,6,128]: 189M MACs done for 47M useful). For tiny grids a direct col2im formulation — one XNNPACK GEMM dy[B·OH·OW, Co] × Wᵀ[Co, 9·Ci] followed by a 9-tap scatter-add — would do only the useful work.`;
+      why = `wasm's own kernel is a plain C++ loop; the project replaces it (\`runtime/backend/wasm-kernels.ts\`, phase decomposition into one stride-1 XNNPACK Conv2D). It still costs ${fmtRatio(k.ms / kms('FusedConv2D'))} the forward convs (FusedConv2D ${fmt(kms('FusedConv2D'))} ms): on the 4×4 and 2×2 grids of the Downsample convs into stages 3–4 the phase conv computes ⌈3/2⌉² = 4 taps per phase instead of 9/4 and mostly padded border rows (e.g. dy [64,2,2,160] → dx [64,6,6,128]: 189M MACs done for 47M useful). Where its cost estimate says so (the smallest grids) it uses col2im instead: one XNNPACK GEMM dy[B·OH·OW, Co] × Wᵀ[Co, 9·Ci] and a scatter-add of the patches.`;
     if (k.name === 'BatchMatMul') {
       const batched = prof.byShape
         .filter((r) => r.name === 'BatchMatMul' && /^\[\[\d+,\d+,\d+,\d+\]/.test(r.shapes))

@@ -1,12 +1,14 @@
 /**
- * Fused element-wise kernels for the tfjs wasm backend. tfjs composes GELU from five kernels and its
- * gradient from about ten, each a pass over memory, and wasm's Erf and Exp are scalar loops; here each is
- * one SIMD pass (`fused-wat.ts`), run on the backend's own memory, so no data is copied.
+ * Fused kernels for the tfjs wasm backend (ADR 0007). tfjs composes GELU from five kernels and its
+ * gradient from about ten, LayerNorm and the Adam update from a dozen or more, each a pass over memory,
+ * and wasm's Erf and Exp are scalar loops; here each is one SIMD pass (`fused-wat.ts`), run on the
+ * backend's own memory, so no data is copied.
  *
  * `enableFusedKernels()` compiles the module (with wabt, from its text) once the wasm backend is ready
- * and registers two kernels with a gradient; `gelu()` (in `fused-ops.ts`) uses them when it can and the
- * composed ops everywhere else (other backends, tiny tensors, other dtypes, or when the module could not
- * start), so results agree across backends to float32 rounding.
+ * and registers its kernels (GELU and LayerNorm with gradients, Adam); the ops in `fused-ops.ts` use them
+ * when they can and the composed ops everywhere else (other backends, tiny tensors, other shapes or
+ * dtypes, or when the module could not start), so results agree across backends to float32 rounding.
+ * `fusedBatchMatMul` and `fusedDepthwiseFilterGrad` serve the project's wasm kernel replacements.
  */
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_WAT } from './fused-wat';
@@ -25,7 +27,7 @@ import type { AdamCoefficients } from './fused-ops';
 interface FusedModule {
   gelu(x: number, y: number, n: number): void;
   gelu_grad(dy: number, x: number, dx: number, n: number): void;
-  adam(...offsetsCountAndCoefficients: number[]): void;
+  adam(...offsetsSizeAndCoefficients: number[]): void;
   layer_norm(x: number, g: number, b: number, y: number, rows: number, c: number, eps: number): void;
   layer_norm_dx(dy: number, x: number, g: number, dx: number, rows: number, c: number, eps: number): void;
   layer_norm_dgamma(dy: number, x: number, dg: number, rows: number, c: number, eps: number): void;
@@ -50,93 +52,85 @@ function heapOffset(backend: WasmBackendLike, t: tf.TensorInfo): number {
   return data.memoryOffset;
 }
 
+/**
+ * Registers a fused kernel for wasm: its outputs (float32, of `outputs(inputs)` shapes) are allocated,
+ * then `call` runs the module with the byte offsets of the inputs (in `names` order) and of the outputs.
+ */
+function registerFused(
+  kernelName: string,
+  names: string[],
+  outputs: (inputs: Record<string, tf.TensorInfo>) => number[][],
+  call: (
+    m: FusedModule,
+    offsets: number[],
+    inputs: Record<string, tf.TensorInfo>,
+    attrs: tf.NamedAttrMap,
+  ) => void,
+): void {
+  tf.registerKernel({
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = backend as unknown as WasmBackendLike;
+      const ins = inputs as Record<string, tf.TensorInfo>;
+      const outs = outputs(ins).map((shape) => b.makeOutput(shape, 'float32'));
+      const offsets = [...names.map((n) => ins[n]), ...outs].map((t) => heapOffset(b, t));
+      call(fused as FusedModule, offsets, ins, attrs ?? {});
+      return outs.length === 1 ? outs[0] : outs;
+    },
+  });
+}
+
+/** Rows and channels of a LayerNorm input [..., c]. */
+function rowsOf(x: tf.TensorInfo): [number, number] {
+  const c = x.shape[x.shape.length - 1];
+  return [tf.util.sizeFromShape(x.shape) / c, c];
+}
+
+const size = (t: tf.TensorInfo) => tf.util.sizeFromShape(t.shape);
+
 function registerOnce(): void {
   if (tf.getKernel(GELU_KERNEL, 'wasm') != null) return;
-  tf.registerKernel({
-    kernelName: GELU_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend }) => {
-      const b = backend as unknown as WasmBackendLike;
-      const x = inputs.x as tf.TensorInfo;
-      const y = b.makeOutput(x.shape, 'float32');
-      (fused as FusedModule).gelu(heapOffset(b, x), heapOffset(b, y), tf.util.sizeFromShape(x.shape));
-      return y;
-    },
-  });
-  tf.registerKernel({
-    kernelName: GELU_GRAD_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend }) => {
-      const b = backend as unknown as WasmBackendLike;
-      const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
-      const dx = b.makeOutput(x.shape, 'float32');
-      (fused as FusedModule).gelu_grad(
-        heapOffset(b, dy),
-        heapOffset(b, x),
-        heapOffset(b, dx),
-        tf.util.sizeFromShape(x.shape),
-      );
-      return dx;
-    },
-  });
-  tf.registerKernel({
-    kernelName: ADAM_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const b = backend as unknown as WasmBackendLike;
-      const { w, g, m, s } = inputs as Record<'w' | 'g' | 'm' | 's', tf.TensorInfo>;
+  registerFused(
+    GELU_KERNEL,
+    ['x'],
+    ({ x }) => [x.shape],
+    (m, [x, y], { x: t }) => m.gelu(x, y, size(t)),
+  );
+  registerFused(
+    GELU_GRAD_KERNEL,
+    ['dy', 'x'],
+    ({ x }) => [x.shape],
+    (m, [dy, x, dx], { x: t }) => m.gelu_grad(dy, x, dx, size(t)),
+  );
+  registerFused(
+    ADAM_KERNEL,
+    ['w', 'g', 'm', 's'],
+    ({ w, m, s }) => [w.shape, m.shape, s.shape],
+    (mod, offsets, { w }, attrs) => {
       const c = attrs as unknown as AdamCoefficients;
-      const out = [w, m, s].map((t) => b.makeOutput(t.shape, 'float32'));
-      (fused as FusedModule).adam(
-        ...[w, g, m, s, ...out].map((t) => heapOffset(b, t)),
-        tf.util.sizeFromShape(w.shape),
-        ...[c.b1, 1 - c.b1, c.b2, 1 - c.b2, c.c1, c.c2, c.eps, c.lr, c.decay, c.l2],
-      );
-      return out;
+      mod.adam(...offsets, size(w), c.b1, 1 - c.b1, c.b2, 1 - c.b2, c.c1, c.c2, c.eps, c.lr, c.decay, c.l2);
     },
-  });
-  /** Rows and channels of a LayerNorm input [..., c]. */
-  const rowsOf = (x: tf.TensorInfo): [number, number] => {
-    const c = x.shape[x.shape.length - 1];
-    return [tf.util.sizeFromShape(x.shape) / c, c];
-  };
-  tf.registerKernel({
-    kernelName: LAYER_NORM_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const b = backend as unknown as WasmBackendLike;
-      const { x, gamma, beta } = inputs as Record<'x' | 'gamma' | 'beta', tf.TensorInfo>;
-      const y = b.makeOutput(x.shape, 'float32');
-      const [off, eps] = [(t: tf.TensorInfo) => heapOffset(b, t), Number(attrs?.epsilon)];
-      (fused as FusedModule).layer_norm(off(x), off(gamma), off(beta), off(y), ...rowsOf(x), eps);
-      return y;
-    },
-  });
-  tf.registerKernel({
-    kernelName: LAYER_NORM_DX_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const b = backend as unknown as WasmBackendLike;
-      const { dy, x, gamma } = inputs as Record<'dy' | 'x' | 'gamma', tf.TensorInfo>;
-      const dx = b.makeOutput(x.shape, 'float32');
-      const [off, eps] = [(t: tf.TensorInfo) => heapOffset(b, t), Number(attrs?.epsilon)];
-      (fused as FusedModule).layer_norm_dx(off(dy), off(x), off(gamma), off(dx), ...rowsOf(x), eps);
-      return dx;
-    },
-  });
-  tf.registerKernel({
-    kernelName: LAYER_NORM_DGAMMA_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const b = backend as unknown as WasmBackendLike;
-      const { dy, x } = inputs as Record<'dy' | 'x', tf.TensorInfo>;
-      const [rows, c] = rowsOf(x);
-      const dg = b.makeOutput([c], 'float32');
-      const [off, eps] = [(t: tf.TensorInfo) => heapOffset(b, t), Number(attrs?.epsilon)];
-      (fused as FusedModule).layer_norm_dgamma(off(dy), off(x), off(dg), rows, c, eps);
-      return dg;
-    },
-  });
+  );
+  registerFused(
+    LAYER_NORM_KERNEL,
+    ['x', 'gamma', 'beta'],
+    ({ x }) => [x.shape],
+    (m, [x, g, b, y], { x: t }, attrs) => m.layer_norm(x, g, b, y, ...rowsOf(t), Number(attrs.epsilon)),
+  );
+  registerFused(
+    LAYER_NORM_DX_KERNEL,
+    ['dy', 'x', 'gamma'],
+    ({ x }) => [x.shape],
+    (m, [dy, x, g, dx], { x: t }, attrs) =>
+      m.layer_norm_dx(dy, x, g, dx, ...rowsOf(t), Number(attrs.epsilon)),
+  );
+  registerFused(
+    LAYER_NORM_DGAMMA_KERNEL,
+    ['dy', 'x'],
+    ({ x }) => [[rowsOf(x)[1]]],
+    (m, [dy, x, dg], { x: t }, attrs) => m.layer_norm_dgamma(dy, x, dg, ...rowsOf(t), Number(attrs.epsilon)),
+  );
   tf.registerGradient({
     kernelName: LAYER_NORM_KERNEL,
     inputsToSave: ['x', 'gamma'],
