@@ -638,4 +638,45 @@ describe('editor', () => {
     expect(errors).toEqual([]);
     await context.close();
   });
+
+  it('resizes the lab dock by its top edge (mouse or keyboard), remembers the height, and resets it', async () => {
+    const { page, errors, context } = await openEditor(browser);
+    const dock = page.getByTestId('dock');
+    const edge = page.getByTestId('dock-resize');
+    const heightOf = async () => (await dock.boundingBox())?.height ?? 0;
+    await page.getByTestId('dock-tab-data').click();
+    await edge.waitFor();
+    const start = await heightOf();
+    expect(Math.abs(start - 0.44 * 900)).toBeLessThan(4);
+
+    const box = await edge.boundingBox();
+    if (!box) throw new Error('the resize edge is not on screen');
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 - 120, { steps: 6 });
+    await page.mouse.up();
+    const dragged = await heightOf();
+    expect(Math.abs(dragged - (start + 120))).toBeLessThan(4);
+
+    await edge.focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Shift+ArrowDown');
+    const keyed = await heightOf();
+    expect(Math.abs(keyed - (dragged - 24 - 96))).toBeLessThan(2);
+    // Never smaller than the tabs need nor taller than most of the window.
+    for (let i = 0; i < 12; i++) await page.keyboard.press('Shift+ArrowDown');
+    expect(Math.round(await heightOf())).toBe(120);
+    for (let i = 0; i < 12; i++) await page.keyboard.press('Shift+ArrowUp');
+    expect(Math.round(await heightOf())).toBe(Math.round(0.75 * 900));
+
+    await page.reload();
+    await page.locator('[data-testid="editor"][data-ready="true"]').waitFor();
+    await page.getByTestId('dock-tab-data').click();
+    await edge.waitFor();
+    expect(Math.round(await heightOf())).toBe(Math.round(0.75 * 900));
+    await edge.dblclick();
+    expect(Math.abs((await heightOf()) - 0.44 * 900)).toBeLessThan(4);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });
