@@ -13,7 +13,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { initNodeBackend } from '../runtime/backend/node';
-import { fusedBatchMatMulReady } from '../runtime/backend/fused-kernels';
+import { fusedKernelsActive } from '../runtime/backend/fused-ops';
 import * as wasmKernels from '../runtime/backend/wasm-kernels';
 import { compileDocument } from '../runtime/graph/compile';
 import { startNodeHelpers } from '../runtime/train/helpers/node';
@@ -349,7 +349,7 @@ export async function run(): Promise<BenchResult> {
       const batched = prof.byShape
         .filter((r) => r.name === 'BatchMatMul' && /^\[\[\d+,\d+,\d+,\d+\]/.test(r.shapes))
         .reduce((acc, r) => acc + r.ms, 0);
-      why = `${fmt(batched)} ms of it are batched products (attention's [B, heads, N, d] scores and weighted sums), ${fusedBatchMatMulReady() ? "in the project's fused SIMD kernel" : 'which wasm runs in its naive loop'}; the rest are the 2-D products of the linears, transforms and their gradients${replaced?.includes('BatchMatMul') ? ', which the wrapper routes to XNNPACK (transposed operands materialised first)' : ''}. Their speed is bounded by the per-core GEMM rate above — ~${fmtRatio(oursGemm / torchGemmMs)} slower than OpenBLAS — and small inner sizes (K = 32 in stage 1) run below even that.`;
+      why = `${fmt(batched)} ms of it are batched products (attention's [B, heads, N, d] scores and weighted sums), ${fusedKernelsActive() ? "in the project's fused SIMD kernel" : 'which wasm runs in its naive loop'}; the rest are the 2-D products of the linears, transforms and their gradients${replaced?.includes('BatchMatMul') ? ', which the wrapper routes to XNNPACK (transposed operands materialised first)' : ''}. Their speed is bounded by the per-core GEMM rate above — ~${fmtRatio(oursGemm / torchGemmMs)} slower than OpenBLAS — and small inner sizes (K = 32 in stage 1) run below even that.`;
     }
     if (k.name === 'Conv2DBackpropFilter')
       why = `Project kernel (conv of the transposed input with the transposed dy). ${fmtRatio(k.ms / kms('FusedConv2D'))} the forward convs' time.`;

@@ -19,6 +19,7 @@ import {
   LAYER_NORM_KERNEL,
   LAYER_NORM_DGAMMA_KERNEL,
   LAYER_NORM_DX_KERNEL,
+  fusedKernelsActive,
   markFusedKernels,
   wasmMemory,
 } from './fused-ops';
@@ -185,15 +186,10 @@ export async function enableFusedKernels(): Promise<boolean> {
   return true;
 }
 
-/** Whether the fused module's direct kernels (`fusedBatchMatMul`, `fusedDepthwiseFilterGrad`) can run now. */
-export function fusedBatchMatMulReady(): boolean {
-  return fused != null && compiledFor != null && compiledFor === wasmMemory();
-}
-
 /**
  * C[p] = A[p]·B[p] for a batch of small float32 matrices in wasm memory, A [batch, m, k] and B
  * [batch, k, n] untransposed, n a multiple of 4: a new [batch, m, n] tensor of `backend` (the caller owns
- * it). Check `fusedBatchMatMulReady()` first.
+ * it). Check `fusedKernelsActive()` first.
  */
 export function fusedBatchMatMul(
   backend: unknown,
@@ -201,8 +197,7 @@ export function fusedBatchMatMul(
   b: tf.TensorInfo,
   [batch, m, k, n]: [number, number, number, number],
 ): tf.TensorInfo {
-  if (!fusedBatchMatMulReady() || n % 4 !== 0)
-    throw new Error('fused kernels: batch matmul cannot run here.');
+  if (!fusedKernelsActive() || n % 4 !== 0) throw new Error('fused kernels: batch matmul cannot run here.');
   const be = backend as WasmBackendLike;
   const c = be.makeOutput([batch, m, n], 'float32');
   (fused as FusedModule).bmm(heapOffset(be, a), heapOffset(be, b), heapOffset(be, c), batch, m, k, n);
@@ -212,7 +207,7 @@ export function fusedBatchMatMul(
 /**
  * The filter gradient [kh, kw, c, 1] of a stride-1, undilated depthwise conv with multiplier 1, from
  * x [B, H, W, c] and dy [B, OH, OW, c] (float32 in wasm memory, c a multiple of 4) and the top/left
- * padding: a new tensor of `backend`. Check `fusedBatchMatMulReady()` (the module is the same) first.
+ * padding: a new tensor of `backend`. Check `fusedKernelsActive()` first.
  */
 export function fusedDepthwiseFilterGrad(
   backend: unknown,
@@ -222,7 +217,7 @@ export function fusedDepthwiseFilterGrad(
 ): tf.TensorInfo {
   const [batch, h, w, c] = x.shape;
   const [, oh, ow] = dy.shape;
-  if (!fusedBatchMatMulReady() || c % 4 !== 0)
+  if (!fusedKernelsActive() || c % 4 !== 0)
     throw new Error('fused kernels: depthwise gradient cannot run here.');
   const be = backend as WasmBackendLike;
   const df = be.makeOutput([kh, kw, c, 1], 'float32');

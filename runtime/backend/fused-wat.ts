@@ -167,6 +167,10 @@ const LN_ROW = `
         (local.set $s (f32x4.splat (global.get $rstd)))`;
 const LN_LOCALS =
   '(local $r i32) (local $j i32) (local $cb i32) (local $row i32) (local $m v128) (local $s v128)';
+/** Runs `body` for every row $r of a LayerNorm input, after LN_ROW. */
+const overRows = (body: string) => forUp('r', get('rows'), 1, `${LN_ROW}\n        ${body}`);
+/** Runs `body` for every four channels (byte offset $j) of a row. */
+const overChannels = (body: string) => forUp('j', get('cb'), 16, body);
 /** x̂ = (x − μ)·r for the four channels at $j of row $row. */
 const XHAT = `(f32x4.mul (f32x4.sub (v128.load ${sum(get('x'), get('row'), get('j'))}) (local.get $m)) (local.get $s))`;
 /** dy·γ for the four channels at $j of row $row. */
@@ -202,18 +206,9 @@ const LAYER_NORM = `
         (param $eps f32)
     ${LN_LOCALS}
     (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
-    ${forUp(
-      'r',
-      get('rows'),
-      1,
-      `${LN_ROW}
-        ${forUp(
-          'j',
-          get('cb'),
-          16,
-          `(v128.store ${sum(get('y'), get('row'), get('j'))}
-            (f32x4.add (f32x4.mul ${XHAT} (v128.load ${sum(get('g'), get('j'))})) (v128.load ${sum(get('b'), get('j'))})))`,
-        )}`,
+    ${overRows(
+      overChannels(`(v128.store ${sum(get('y'), get('row'), get('j'))}
+            (f32x4.add (f32x4.mul ${XHAT} (v128.load ${sum(get('g'), get('j'))})) (v128.load ${sum(get('b'), get('j'))})))`),
     )})
 
   (func (export "layer_norm_dx")
@@ -222,50 +217,26 @@ const LAYER_NORM = `
     ${LN_LOCALS} (local $a1 v128) (local $a2 v128) (local $inv f32)
     (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
     (local.set $inv (f32.div (f32.const 1) (f32.convert_i32_u (local.get $c))))
-    ${forUp(
-      'r',
-      get('rows'),
-      1,
-      `${LN_ROW}
+    ${overRows(`
         (local.set $a1 ${ZERO})
         (local.set $a2 ${ZERO})
-        ${forUp(
-          'j',
-          get('cb'),
-          16,
-          `(local.set $a1 (f32x4.add (local.get $a1) ${DYG}))
-            (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul ${DYG} ${XHAT})))`,
-        )}
+        ${overChannels(`(local.set $a1 (f32x4.add (local.get $a1) ${DYG}))
+            (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul ${DYG} ${XHAT})))`)}
         (local.set $a1 (f32x4.splat (f32.mul (call $hsum (local.get $a1)) (local.get $inv))))
         (local.set $a2 (f32x4.splat (f32.mul (call $hsum (local.get $a2)) (local.get $inv))))
-        ${forUp(
-          'j',
-          get('cb'),
-          16,
-          `(v128.store ${sum(get('dx'), get('row'), get('j'))}
+        ${overChannels(`(v128.store ${sum(get('dx'), get('row'), get('j'))}
             (f32x4.mul (local.get $s)
-                       (f32x4.sub (f32x4.sub ${DYG} (local.get $a1)) (f32x4.mul ${XHAT} (local.get $a2)))))`,
-        )}`,
-    )})
+                       (f32x4.sub (f32x4.sub ${DYG} (local.get $a1)) (f32x4.mul ${XHAT} (local.get $a2)))))`)}`)})
 
   (func (export "layer_norm_dgamma")
         (param $dy i32) (param $x i32) (param $dg i32) (param $rows i32) (param $c i32) (param $eps f32)
     ${LN_LOCALS}
     (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
-    ${forUp('j', get('cb'), 16, `(v128.store ${sum(get('dg'), get('j'))} ${ZERO})`)}
-    ${forUp(
-      'r',
-      get('rows'),
-      1,
-      `${LN_ROW}
-        ${forUp(
-          'j',
-          get('cb'),
-          16,
-          `(v128.store ${sum(get('dg'), get('j'))}
+    ${overChannels(`(v128.store ${sum(get('dg'), get('j'))} ${ZERO})`)}
+    ${overRows(
+      overChannels(`(v128.store ${sum(get('dg'), get('j'))}
             (f32x4.add (v128.load ${sum(get('dg'), get('j'))})
-                       (f32x4.mul (v128.load ${sum(get('dy'), get('row'), get('j'))}) ${XHAT})))`,
-        )}`,
+                       (f32x4.mul (v128.load ${sum(get('dy'), get('row'), get('j'))}) ${XHAT})))`),
     )})
 `;
 

@@ -67,7 +67,7 @@
  *   (bᵀ·aᵀ)ᵀ, packing a (weight gradient of x [12544,32] → 256 units: 48 → 14 ms). A batched b
  *   (attention's [B,heads,N,d] products) with the same batch as a goes to the fused SIMD kernel
  *   (`fused-kernels.ts`, transposed operands materialised first; [64,4,16,16]·[64,4,16,32]: 3.5 →
- *   ms), or, when that cannot run, to wasm's naive loop as is.
+ *   0.45 ms), or, when that cannot run, to wasm's naive loop as is.
  * - Sum, Mean over a contiguous block of axes that is not innermost (bias and broadcast gradients): wasm
  *   transposes the reduced axes to the end first; here x is viewed as [outer, R, 1, inner] and averaged
  *   by an R×1 AvgPool (XNNPACK, one pass; ×R for Sum): [12544,128] over rows 3.8 → 0.5 ms. (A ones-row
@@ -87,7 +87,8 @@
  * settings throw an Error naming the attribute.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fusedBatchMatMul, fusedBatchMatMulReady, fusedDepthwiseFilterGrad } from './fused-kernels';
+import { fusedBatchMatMul, fusedDepthwiseFilterGrad } from './fused-kernels';
+import { fusedKernelsActive } from './fused-ops';
 
 const BACKEND = 'wasm';
 
@@ -471,13 +472,7 @@ function depthwiseConv2dNativeBackpropFilter(args: {
   const pl = info.padInfo.left;
 
   const plainConv = sh === 1 && sw === 1 && dh === 1 && dw === 1 && mult === 1;
-  if (
-    plainConv &&
-    inC % 4 === 0 &&
-    x.dtype === 'float32' &&
-    dy.dtype === 'float32' &&
-    fusedBatchMatMulReady()
-  )
+  if (plainConv && inC % 4 === 0 && x.dtype === 'float32' && dy.dtype === 'float32' && fusedKernelsActive())
     return fusedDepthwiseFilterGrad(args.backend, x, dy, [kh, kw, pt, pl]);
   // Per tap when the gradient map has more taps than the kernel (on a 2×2 map the single depthwise conv
   // with a 4-tap filter is cheaper: 1.1 vs 3.0 ms for [64,2,2,640]).
@@ -846,28 +841,29 @@ function batchMatMulFast(args: KernelArgs, native: tf.KernelFunc): TensorInfo {
   const k = innerA;
   const n = transposeB ? b.shape[bRank - 2] : b.shape[bRank - 1];
   const sameBatch = aRank === bRank && a.shape.slice(0, -2).every((d, i) => d === b.shape[i]);
-  if (batchB !== 1 && sameBatch && innerA === innerB && b.dtype === 'float32' && a.dtype === 'float32')
-    if (n % 4 === 0 && fusedBatchMatMulReady())
-      return withScratch(args.backend, (s) => {
-        // Each operand materialised as [batch, rows, cols] untransposed, then one fused SIMD pass.
-        const plain = (x: TensorInfo, transposed: boolean, rows: number, cols: number) => {
-          const t = s.run(
-            'Reshape',
-            { x },
-            { shape: transposed ? [batchA, cols, rows] : [batchA, rows, cols] },
-          );
-          return transposed ? s.fast('Transpose', { x: t }, { perm: [0, 2, 1] }) : t;
-        };
-        const c = s.track(
-          fusedBatchMatMul(s.backend, plain(a, transposeA, m, k), plain(b, transposeB, k, n), [
-            batchA,
-            m,
-            k,
-            n,
-          ]),
+  const fusable =
+    sameBatch && innerA === innerB && n % 4 === 0 && a.dtype === 'float32' && b.dtype === 'float32';
+  if (batchB !== 1 && fusable && fusedKernelsActive())
+    return withScratch(args.backend, (s) => {
+      // Each operand materialised as [batch, rows, cols] untransposed, then one fused SIMD pass.
+      const plain = (x: TensorInfo, transposed: boolean, rows: number, cols: number) => {
+        const t = s.run(
+          'Reshape',
+          { x },
+          { shape: transposed ? [batchA, cols, rows] : [batchA, rows, cols] },
         );
-        return s.run('Reshape', { x: c }, { shape: [...a.shape.slice(0, -2), m, n] });
-      });
+        return transposed ? s.fast('Transpose', { x: t }, { perm: [0, 2, 1] }) : t;
+      };
+      const c = s.track(
+        fusedBatchMatMul(s.backend, plain(a, transposeA, m, k), plain(b, transposeB, k, n), [
+          batchA,
+          m,
+          k,
+          n,
+        ]),
+      );
+      return s.run('Reshape', { x: c }, { shape: [...a.shape.slice(0, -2), m, n] });
+    });
   if (batchB !== 1 || aRank < 2 || bRank < 2 || innerA !== innerB || a.dtype !== 'float32') {
     return callNative(a, b, transposeA, transposeB, args.backend);
   }
