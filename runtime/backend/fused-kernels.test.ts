@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fusedKernelsActive, gelu, GELU_KERNEL, GELU_GRAD_KERNEL, layerNorm } from './fused-ops';
 import { Optimizer } from '../train/optimizer';
 import { initNodeBackend } from './node';
+import { fusedKernelsFma, type GemmModule } from './fused-kernels';
+import { fusedWat } from './fused-wat';
 
 /** erf in float64: its Taylor series below 3, 1 − erfc by erfc's continued fraction above. */
 function erf64(x: number): number {
@@ -215,13 +217,99 @@ describe('fused LayerNorm on wasm', () => {
   });
 });
 
-describe('fused batch matmul on wasm (attention-sized products)', () => {
+describe('the GEMM kernels (module text, both builds)', () => {
+  /** Runs pack_b + gemm of one build on its own memory: A [m,k] (or Aᵀ), B [k,n] (or Bᵀ), optional bias,
+   * k split into two blocks (the second adds into C), C stored row-major or transposed. */
+  async function gemmOnce(
+    fma: boolean,
+    m: number,
+    k: number,
+    n: number,
+    o: { ta?: boolean; tb?: boolean; tc?: boolean; bias?: boolean },
+  ) {
+    const { default: initWabt } = await import('wabt');
+    const wabt = await initWabt();
+    const parsed = wabt.parseWat('g.wat', fusedWat(fma), {
+      simd: true,
+      sat_float_to_int: true,
+      bulk_memory: true,
+      relaxed_simd: fma,
+    });
+    const bytes = new Uint8Array(parsed.toBinary({}).buffer);
+    parsed.destroy();
+    const memory = new WebAssembly.Memory({ initial: 64 });
+    const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
+    const g = instance.exports as unknown as GemmModule;
+    const f = new Float32Array(memory.buffer);
+    const A = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i * 0.37));
+    const B = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i * 0.11));
+    const bias = Float32Array.from({ length: n }, (_, i) => i / 7);
+    const [aAt, bAt, biasAt, packAt, cAt] = [0, 65536, 131072, 196608, 524288];
+    f.set(A, aAt / 4);
+    f.set(B, bAt / 4);
+    f.set(bias, biasAt / 4);
+    const a = o.ta ? { si: 4, sk: 4 * m } : { si: 4 * k, sk: 4 }; // A(i,j) of the stored [m,k] or [k,m]
+    const b = o.tb ? { sk: 4, sn: 4 * k } : { sk: 4 * n, sn: 4 };
+    const c = o.tc ? { si: 4, sj: 4 * m } : { si: 4 * n, sj: 4 };
+    g.pack_b(bAt, b.sk, b.sn, packAt, k, n);
+    const k1 = Math.ceil(k / 2);
+    for (const [k0, kc] of [
+      [0, k1],
+      [k1, k - k1],
+    ]) {
+      if (kc === 0) continue;
+      g.gemm(
+        aAt + k0 * a.sk,
+        a.si,
+        a.sk,
+        packAt + 32 * k0,
+        32 * k,
+        cAt,
+        c.si,
+        c.sj,
+        m,
+        kc,
+        n,
+        k0 === 0 && o.bias ? biasAt : 0,
+        k0 === 0 ? 0 : 1,
+      );
+    }
+    let worst = 0;
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let ref = o.bias ? bias[j] : 0;
+        for (let q = 0; q < k; q++) ref += A[o.ta ? q * m + i : i * k + q] * B[o.tb ? j * k + q : q * n + j];
+        const got = f[(cAt + i * c.si + j * c.sj) / 4];
+        worst = Math.max(worst, Math.abs(got - ref) / Math.max(1, Math.abs(ref)));
+      }
+    return worst;
+  }
+
+  it('is built with fused multiply-adds in Node (relaxed SIMD)', () => {
+    expect(fusedKernelsFma()).toBe(true);
+  });
+
+  const shapes: [number, number, number, Parameters<typeof gemmOnce>[4]][] = [
+    [4, 8, 8, {}],
+    [7, 5, 13, { bias: true }], // row and column tails
+    [1, 1, 1, {}],
+    [9, 33, 17, { ta: true }],
+    [6, 21, 19, { tb: true, bias: true }],
+    [13, 40, 9, { ta: true, tb: true, tc: true }], // a transposed result: strided stores
+    [33, 70, 64, { tc: true, bias: true }],
+  ];
+  it.each([true, false])('fma = %s: equals a float64 product on every lane, tail and stride', async (fma) => {
+    for (const [m, k, n, o] of shapes) expect(await gemmOnce(fma, m, k, n, o)).toBeLessThan(1e-5);
+  });
+});
+
+describe('matrix products on wasm through the fused GEMM (attention-sized and batched)', () => {
   const cases: [number[], number[], boolean, boolean][] = [
     [[3, 2, 5, 7], [3, 2, 7, 8], false, false],
     [[3, 2, 7, 5], [3, 2, 7, 8], true, false],
     [[3, 2, 5, 7], [3, 2, 4, 7], false, true],
     [[2, 7, 5], [2, 12, 7], true, true],
-    [[2, 5, 7], [2, 7, 6], false, false], // n = 6: not a multiple of 4, wasm's own kernel
+    [[2, 5, 7], [2, 7, 6], false, false], // n = 6: a partial panel
   ];
   it.each(cases)('%j · %j (transposeA %s, transposeB %s) equals cpu', async (sa, sb, ta, tb) => {
     const product = async (backend: 'wasm' | 'cpu') => {

@@ -8,10 +8,11 @@
  * and registers its kernels (GELU and LayerNorm with gradients, Adam); the ops in `fused-ops.ts` use them
  * when they can and the composed ops everywhere else (other backends, tiny tensors, other shapes or
  * dtypes, or when the module could not start), so results agree across backends to float32 rounding.
- * `fusedBatchMatMul` and `fusedDepthwiseFilterGrad` serve the project's wasm kernel replacements.
+ * `fusedDepthwiseFilterGrad` and the GEMM (`gemm.ts`, `conv-gemm.ts`) serve the project's wasm kernel
+ * replacements.
  */
 import * as tf from '@tensorflow/tfjs';
-import { FUSED_WAT } from './fused-wat';
+import { fusedWat } from './fused-wat';
 import {
   ADAM_KERNEL,
   GELU_GRAD_KERNEL,
@@ -32,21 +33,31 @@ interface FusedModule {
   layer_norm(x: number, g: number, b: number, y: number, rows: number, c: number, eps: number): void;
   layer_norm_dx(dy: number, x: number, g: number, dx: number, rows: number, c: number, eps: number): void;
   layer_norm_dgamma(dy: number, x: number, dg: number, rows: number, c: number, eps: number): void;
-  bmm(a: number, b: number, c: number, batch: number, m: number, k: number, n: number): void;
   dw_dfilter(x: number, dy: number, df: number, ...dims: number[]): void;
 }
 
+/** The matrix product kernels (`gemm-wat.ts`); offsets and strides in bytes. */
+export interface GemmModule {
+  pack_b(b: number, sbk: number, sbn: number, dst: number, k: number, n: number): void;
+  gemm(...offsetsStridesSizesBiasAcc: number[]): void;
+  im2col(x: number, cols: number, ...dims: number[]): void;
+  col2im(dx: number, cols: number, ...dims: number[]): void;
+}
+
 /** The part of the wasm backend (BackendWasm) used here. */
-interface WasmBackendLike {
+export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: tf.DataId): boolean;
   dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
 }
 
-let fused: FusedModule | null = null;
+let fused: (FusedModule & GemmModule) | null = null;
+/** Whether the module's products use relaxed SIMD's fused multiply-add. */
+let fusedFma = false;
 let compiledFor: WebAssembly.Memory | null = null;
 
 /** The byte offset of a float32 tensor's data in the wasm memory. */
-function heapOffset(backend: WasmBackendLike, t: tf.TensorInfo): number {
+export function heapOffset(backend: WasmBackendLike, t: tf.TensorInfo): number {
   const data = backend.dataIdMap.get(t.dataId);
   if (data == null || t.dtype !== 'float32')
     throw new Error('fused kernels: the tensor is not float32 data in wasm memory.');
@@ -169,12 +180,26 @@ export async function enableFusedKernels(): Promise<boolean> {
   try {
     const { default: initWabt } = await import('wabt');
     const wabt = await initWabt();
-    const parsed = wabt.parseWat('fused.wat', FUSED_WAT, { simd: true, sat_float_to_int: true });
-    const { buffer } = parsed.toBinary({});
-    parsed.destroy();
-    const module = await WebAssembly.compile(new Uint8Array(buffer));
-    const instance = await WebAssembly.instantiate(module, { env: { memory } });
-    fused = instance.exports as unknown as FusedModule;
+    fused = null;
+    // With relaxed SIMD's fused multiply-add where the engine has it (Chromium ≥ 114; Node 20 with the
+    // flag the Node adapter sets), else the same products with a multiply and an add.
+    for (const fma of [true, false]) {
+      const parsed = wabt.parseWat('fused.wat', fusedWat(fma), {
+        simd: true,
+        sat_float_to_int: true,
+        bulk_memory: true,
+        relaxed_simd: fma,
+      });
+      const bytes = new Uint8Array(parsed.toBinary({}).buffer);
+      parsed.destroy();
+      if (!WebAssembly.validate(bytes)) continue;
+      const module = await WebAssembly.compile(bytes);
+      const instance = await WebAssembly.instantiate(module, { env: { memory } });
+      fused = instance.exports as unknown as FusedModule & GemmModule;
+      fusedFma = fma;
+      break;
+    }
+    if (!fused) throw new Error('fused kernels: the engine rejected the module.');
     compiledFor = memory;
   } catch {
     fused = null;
@@ -186,22 +211,15 @@ export async function enableFusedKernels(): Promise<boolean> {
   return true;
 }
 
-/**
- * C[p] = A[p]·B[p] for a batch of small float32 matrices in wasm memory, A [batch, m, k] and B
- * [batch, k, n] untransposed, n a multiple of 4: a new [batch, m, n] tensor of `backend` (the caller owns
- * it). Check `fusedKernelsActive()` first.
- */
-export function fusedBatchMatMul(
-  backend: unknown,
-  a: tf.TensorInfo,
-  b: tf.TensorInfo,
-  [batch, m, k, n]: [number, number, number, number],
-): tf.TensorInfo {
-  if (!fusedKernelsActive() || n % 4 !== 0) throw new Error('fused kernels: batch matmul cannot run here.');
-  const be = backend as WasmBackendLike;
-  const c = be.makeOutput([batch, m, n], 'float32');
-  (fused as FusedModule).bmm(heapOffset(be, a), heapOffset(be, b), heapOffset(be, c), batch, m, k, n);
-  return c;
+/** The GEMM kernels (check `fusedKernelsActive()` first). */
+export function fusedGemm(): GemmModule {
+  if (!fused || !fusedKernelsActive()) throw new Error('fused kernels: the GEMM cannot run here.');
+  return fused;
+}
+
+/** Whether the matrix products use fused multiply-adds (relaxed SIMD); false when the kernels are off. */
+export function fusedKernelsFma(): boolean {
+  return fusedKernelsActive() && fusedFma;
 }
 
 /**

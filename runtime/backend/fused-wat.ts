@@ -21,13 +21,13 @@
  *   y = (x − μ) · r · γ + β with μ the row's mean and r = 1/√(var + eps) (two-pass variance, as
  *   tf.moments). The gradients recompute μ and r from x (a row is at most a few hundred floats, in cache):
  *   dx = r · (dy·γ − mean(dy·γ) − x̂ · mean(dy·γ·x̂)) with x̂ = (x − μ)·r, and dγ = Σ_rows dy·x̂.
- * - bmm: a batch of small products C[p] = A[p]·B[p] (A [batch, m, k], B [batch, k, n], n a multiple
- *   of 4), row by row: C[p,i,:] = Σ_k A[p,i,k]·B[p,k,:] (attention's per-head products, which wasm
- *   runs in a scalar loop).
  * - dw_dfilter: the filter gradient of a stride-1, undilated depthwise conv (multiplier 1, c a multiple
  *   of 4): dF[i,j,:] = Σ_{b,oh,ow} x[b, oh+i−pt, ow+j−pl, :]·dy[b,oh,ow,:], taps outside x skipped. The
  *   kh·kw·c sums stay in cache while x and dy are read once, in order.
  */
+import { gemmWat } from './gemm-wat';
+import { ZERO, forUp, get, sum } from './wat';
+
 /** A v128 of four copies of c. */
 const k4 = (c: number | string) => `(v128.const f32x4 ${c} ${c} ${c} ${c})`;
 
@@ -87,25 +87,6 @@ const geluGrad4 = (u: string) => `(f32x4.mul (local.get $d${u})
 /** Independent lane groups per loop turn: the polynomials are chains of dependent steps, so four
  * groups in flight keep the SIMD units busy (a single chain runs at its latency, ~4× slower). */
 const GROUPS = ['0', '1', '2', '3'];
-
-/** `(local.get $name)`. */
-const get = (name: string) => `(local.get $${name})`;
-
-/** `a + b + …` of i32 expressions. */
-const sum = (...xs: string[]) => xs.reduce((a, b) => `(i32.add ${a} ${b})`);
-
-/** The zero v128. */
-const ZERO = '(v128.const i32x4 0 0 0 0)';
-
-/** `for ($v = 0; $v < limit; $v += step) body` (unsigned compare; `limit` is an i32 expression). */
-const forUp = (v: string, limit: string, step: number, body: string) => `
-    (local.set $${v} (i32.const 0))
-    (block $${v}_done
-      (loop $${v}_next
-        (br_if $${v}_done (i32.ge_u (local.get $${v}) ${limit}))
-        ${body}
-        (local.set $${v} (i32.add (local.get $${v}) (i32.const ${step})))
-        (br $${v}_next)))`;
 
 /**
  * An element-wise loop over n floats (n ≥ 4): `wide(o, u)` handles the 16 bytes at byte offset $i + o for
@@ -240,47 +221,6 @@ const LAYER_NORM = `
     )})
 `;
 
-const BMM = `
-  (func (export "bmm")
-        (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $m i32) (param $k i32)
-        (param $n i32)
-    (local $p i32) (local $i i32) (local $kk i32) (local $j i32) (local $nb i32) (local $row i32)
-    (local $arow i32) (local $brow i32) (local $av v128)
-    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
-    ${forUp(
-      'p',
-      get('batch'),
-      1,
-      forUp(
-        'i',
-        get('m'),
-        1,
-        `;; row i of C[p] and of A[p]
-        (local.set $row (i32.mul (i32.add (i32.mul (local.get $p) (local.get $m)) (local.get $i)) (local.get $nb)))
-        (local.set $arow (i32.shl (i32.mul (i32.add (i32.mul (local.get $p) (local.get $m)) (local.get $i)) (local.get $k))
-                                  (i32.const 2)))
-        ${forUp('j', get('nb'), 16, `(v128.store ${sum(get('c'), get('row'), get('j'))} ${ZERO})`)}
-        ${forUp(
-          'kk',
-          get('k'),
-          1,
-          `(local.set $av (f32x4.splat (f32.load ${sum(get('a'), get('arow'), '(i32.shl (local.get $kk) (i32.const 2))')})))
-          ;; row kk of B[p]
-          (local.set $brow (i32.mul (i32.add (i32.mul (local.get $p) (local.get $k)) (local.get $kk)) (local.get $nb)))
-          ${forUp(
-            'j',
-            get('nb'),
-            16,
-            `(v128.store ${sum(get('c'), get('row'), get('j'))}
-              (f32x4.add (v128.load ${sum(get('c'), get('row'), get('j'))})
-                         (f32x4.mul (local.get $av) (v128.load ${sum(get('b'), get('brow'), get('j'))}))))`,
-          )}`,
-        )}`,
-      ),
-    )})
-`;
-
-/** Byte offset of element [b, y, x, 0] of a [·, h, w, c] tensor (cb = 4c). */
 const pixel = (b: string, y: string, x: string) =>
   `(i32.mul (i32.add (i32.mul (i32.add (i32.mul ${b} (local.get $h)) ${y}) (local.get $w)) ${x}) (local.get $cb))`;
 
@@ -376,10 +316,11 @@ const ADAM = `
                  (f32x4.mul (local.get $wv) (f32x4.splat (local.get $decay))))))
 `;
 
-export const FUSED_WAT = `
+/** The module's text; `fma`: matrix products with relaxed SIMD's fused multiply-add (`gemm-wat.ts`). */
+export const fusedWat = (fma: boolean) => `
 (module
   (import "env" "memory" (memory 1))
   (global $mean (mut f32) (f32.const 0))
   (global $rstd (mut f32) (f32.const 0))
-${GELU}${LAYER_NORM}${BMM}${DW_DFILTER}${ADAM})
+${GELU}${LAYER_NORM}${DW_DFILTER}${ADAM}${gemmWat(fma)})
 `;

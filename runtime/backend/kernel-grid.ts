@@ -209,8 +209,11 @@ export function conv2DBackpropInputCases(): KernelCase[] {
       }
     }
   }
-  // Small strided grids with many channels (the model's downsample convs): the col2im path.
+  // Small strided grids with many channels (the model's downsample convs), and 32 or more output channels
+  // at any stride: the col2im path.
   const col2im: [number[], number, number, PadSpec][] = [
+    [[2, 7, 7, 5], 3, 1, 'same'],
+    [[1, 6, 9, 3], 5, 1, 'valid'],
     [[2, 6, 6, 24], 3, 2, 'valid'],
     [[2, 9, 9, 16], 3, 2, 'valid'],
     [[2, 7, 7, 16], 3, 2, 'same'],
@@ -264,6 +267,11 @@ export function batchMatMulCases(): KernelCase[] {
   setups.push([[300, 1], [300, 64], true, false]); // a single row
   setups.push([[64, 300], [64, 200], true, false]); // a dense layer's weight gradient
   setups.push([[64, 200], [300, 200], false, true]); // …and its input gradient
+  // The fused GEMM's blocks: k over its 256-step blocks, n over its 128-column blocks, row and column tails.
+  setups.push([[9, 600], [600, 300], false, false]);
+  setups.push([[600, 13], [300, 600], true, true]);
+  setups.push([[2, 130, 37], [2, 37, 131], false, false]); // both batched
+  setups.push([[37, 6], [3, 37, 20], true, false]); // a shared, b batched
   let seed = 700;
   for (const [as, bs, transposeA, transposeB] of setups) {
     const a = seededValues(size(as), seed++);
@@ -277,6 +285,79 @@ export function batchMatMulCases(): KernelCase[] {
     cases.push({
       kernel: 'BatchMatMul',
       name: `[${as}]${transposeA ? 'ᵀ' : ''} · [${bs}]${transposeB ? 'ᵀ' : ''}`,
+      run,
+      reference: run,
+    });
+  }
+  return cases;
+}
+
+/** Conv2D and FusedConv2D: ≥ 32 output channels run as one GEMM of the patch matrix, fewer in XNNPACK. */
+export function conv2DCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  // [x, kernel, stride, dilation, pad, out channels]
+  const setups: [number[], number, number, number, PadSpec, number][] = [
+    [[2, 7, 7, 3], 3, 1, 1, 'same', 32],
+    [[2, 9, 9, 16], 3, 2, 1, 'valid', 40],
+    [[1, 8, 7, 5], 2, 2, 1, 'same', 33],
+    [[2, 8, 8, 4], 1, 1, 1, 'valid', 36], // pointwise: no patch matrix
+    [[1, 9, 9, 4], 3, 1, 2, 'same', 32], // dilated
+    [[1, 9, 9, 6], 3, 2, 1, 1, 48],
+    [[2, 7, 7, 3], 3, 1, 1, 'same', 8], // few channels: XNNPACK
+  ];
+  let seed = 1300;
+  for (const [xs, k, st, d, pad, co] of setups) {
+    const filterShape = [k, k, xs[3], co];
+    const x = seededValues(size(xs), seed++);
+    const filter = seededValues(size(filterShape), seed++);
+    const bias = seededValues(co, seed++);
+    const attrs = { strides: st, pad, dataFormat: 'NHWC', dilations: d };
+    const inputs = { x: { shape: xs, values: x }, filter: { shape: filterShape, values: filter } };
+    const name = `x${xs.join('x')} k${k} s${st} d${d} ${pad} co${co}`;
+    const plain = () => runKernelOnce('Conv2D', inputs, attrs);
+    cases.push({ kernel: 'Conv2D', name, run: plain, reference: plain });
+    for (const activation of ['linear', 'relu']) {
+      const fused = () =>
+        runKernelOnce(
+          'FusedConv2D',
+          { ...inputs, bias: { shape: [co], values: bias } },
+          { ...attrs, activation },
+        );
+      cases.push({
+        kernel: 'FusedConv2D',
+        name: `${name} + bias, ${activation}`,
+        run: fused,
+        reference: fused,
+      });
+    }
+  }
+  return cases;
+}
+
+/** _FusedMatMul (a Dense layer's product): bias and no activation in the fused GEMM, the rest in wasm's. */
+export function fusedMatMulCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  // Rank 3, as tf.fused.matMul always calls it.
+  const setups: [number[], number[], boolean, boolean, string][] = [
+    [[1, 5, 7], [1, 7, 9], false, false, 'linear'],
+    [[1, 70, 50], [1, 50, 300], false, false, 'linear'],
+    [[1, 50, 70], [1, 300, 50], true, true, 'linear'],
+    [[3, 9, 16], [1, 16, 10], false, false, 'linear'],
+    [[1, 5, 7], [1, 7, 9], false, false, 'relu'],
+    [[1, 7, 5], [1, 7, 9], true, false, 'relu'],
+  ];
+  let seed = 1400;
+  for (const [as, bs, transposeA, transposeB, activation] of setups) {
+    const n = transposeB ? bs[bs.length - 2] : bs[bs.length - 1];
+    const inputs = {
+      a: { shape: as, values: seededValues(size(as), seed++) },
+      b: { shape: bs, values: seededValues(size(bs), seed++) },
+      bias: { shape: [n], values: seededValues(n, seed++) },
+    };
+    const run = () => runKernelOnce('_FusedMatMul', inputs, { transposeA, transposeB, activation });
+    cases.push({
+      kernel: '_FusedMatMul',
+      name: `[${as}]${transposeA ? 'ᵀ' : ''} · [${bs}]${transposeB ? 'ᵀ' : ''} + bias, ${activation}`,
       run,
       reference: run,
     });
@@ -697,6 +778,8 @@ export function allKernelCases(): KernelCase[] {
     ...conv2DBackpropFilterCases(),
     ...conv2DBackpropInputCases(),
     ...batchMatMulCases(),
+    ...conv2DCases(),
+    ...fusedMatMulCases(),
     ...maxPoolGradCases(),
     ...depthwiseBackpropInputCases(),
     ...depthwiseBackpropFilterCases(),

@@ -8,6 +8,7 @@ import {
   WASM_TRAINING_KERNELS,
 } from './wasm-kernels';
 import { allKernelCases, maxRelDiff, seededValues } from './kernel-grid';
+import { fusedKernelsActive, markFusedKernels, wasmMemory } from './fused-ops';
 import type { Values } from './kernel-grid';
 
 const RTOL = 1e-4;
@@ -115,12 +116,23 @@ describe('kernels equal cpu over a grid of shapes, strides, paddings and kernel 
     }
   };
 
+  // The same cases with the fused kernels off, as where they cannot start (XNNPACK and the project's
+  // other formulations then run every product and conv).
+  const plainWasm: (Values | string)[] = [];
+
   beforeAll(async () => {
     await on('wasm', () => {
       for (const c of cases) {
         const before = backendBuffers();
         wasm.push(attempt(c.run));
         leaks.push(backendBuffers() - before);
+      }
+      expect(fusedKernelsActive()).toBe(true);
+      markFusedKernels(null);
+      try {
+        for (const c of cases) plainWasm.push(attempt(c.run));
+      } finally {
+        markFusedKernels(wasmMemory() ?? null);
       }
     });
     await on('cpu', () => {
@@ -143,6 +155,9 @@ describe('kernels equal cpu over a grid of shapes, strides, paddings and kernel 
     expect(w.length).toBe(c.length);
     expect(maxRelDiff(w, c)).toBeLessThan(RTOL);
     expect(leaks[i]).toBe(0);
+    const p = plainWasm[i];
+    if (typeof p === 'string') throw new Error(`wasm without the fused kernels: ${p}`);
+    expect(maxRelDiff(p, c)).toBeLessThan(RTOL);
   });
 });
 

@@ -87,7 +87,9 @@
  * settings throw an Error naming the attribute.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fusedBatchMatMul, fusedDepthwiseFilterGrad } from './fused-kernels';
+import { fusedDepthwiseFilterGrad } from './fused-kernels';
+import { gemmMatMul } from './gemm';
+import { convFilterGrad, convForward, convGemmFits, convInputGrad } from './conv-gemm';
 import { fusedKernelsActive } from './fused-ops';
 
 const BACKEND = 'wasm';
@@ -299,6 +301,10 @@ function conv2DBackpropFilter(args: {
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
+  if (fusedKernelsActive() && convGemmFits(info, x, dy)) {
+    const dw = convFilterGrad(args.backend, x, dy, info); // Pᵀ·dy in the fused GEMM
+    if (dw) return dw;
+  }
 
   return withScratch(args.backend, (s) => {
     // 1×1, stride 1, no padding: a plain matmul over all pixels.
@@ -699,6 +705,12 @@ function conv2DBackpropInputFast(args: KernelArgs, native: tf.KernelFunc): Tenso
   // KH·KW taps of each dy pixel once but scatters them in JS. Measured on the model's downsample convs:
   // dy [64,2,2,160] → dx [64,6,6,128]: 53 → 7 ms; dy [64,7,7,64] → [64,16,16,32]: 13 → 7 ms; stride-1
   // convs stay with the phase conv (e.g. [64,14,14,16] k3: 2.9 vs 11 ms).
+  // With the fused GEMM, col2im(dy·Wᵀ) beats both once there are 32 or more output channels to sum
+  // over (fewer, and XNNPACK's conv, which needs no patch matrix, is faster).
+  if (outC >= 32 && fusedKernelsActive() && convGemmFits(info, dy, filter)) {
+    const dx = convInputGrad(args.backend, dy, filter, info);
+    if (dx) return dx;
+  }
   const phaseMacs = batch * rows * cols * kh2 * kw2 * outC * phases * inC;
   const col2imCost = batch * outH * outW * kh * kw * inC * (outC + SCATTER_COST);
   if (col2imCost < phaseMacs) {
@@ -840,30 +852,10 @@ function batchMatMulFast(args: KernelArgs, native: tf.KernelFunc): TensorInfo {
   const m = transposeA ? a.shape[aRank - 1] : a.shape[aRank - 2];
   const k = innerA;
   const n = transposeB ? b.shape[bRank - 2] : b.shape[bRank - 1];
-  const sameBatch = aRank === bRank && a.shape.slice(0, -2).every((d, i) => d === b.shape[i]);
-  const fusable =
-    sameBatch && innerA === innerB && n % 4 === 0 && a.dtype === 'float32' && b.dtype === 'float32';
-  if (batchB !== 1 && fusable && fusedKernelsActive())
-    return withScratch(args.backend, (s) => {
-      // Each operand materialised as [batch, rows, cols] untransposed, then one fused SIMD pass.
-      const plain = (x: TensorInfo, transposed: boolean, rows: number, cols: number) => {
-        const t = s.run(
-          'Reshape',
-          { x },
-          { shape: transposed ? [batchA, cols, rows] : [batchA, rows, cols] },
-        );
-        return transposed ? s.fast('Transpose', { x: t }, { perm: [0, 2, 1] }) : t;
-      };
-      const c = s.track(
-        fusedBatchMatMul(s.backend, plain(a, transposeA, m, k), plain(b, transposeB, k, n), [
-          batchA,
-          m,
-          k,
-          n,
-        ]),
-      );
-      return s.run('Reshape', { x: c }, { shape: [...a.shape.slice(0, -2), m, n] });
-    });
+  if (fusedKernelsActive()) {
+    const c = gemmMatMul(args.backend, a, b, transposeA, transposeB);
+    if (c) return c;
+  }
   if (batchB !== 1 || aRank < 2 || bRank < 2 || innerA !== innerB || a.dtype !== 'float32') {
     return callNative(a, b, transposeA, transposeB, args.backend);
   }
@@ -916,6 +908,74 @@ function batchMatMulFast(args: KernelArgs, native: tf.KernelFunc): TensorInfo {
         : outT;
     return s.run('Reshape', { x: out }, { shape: outShape });
   });
+}
+
+/**
+ * Conv2D and FusedConv2D (bias, no activation) with 32 or more output channels as one GEMM of the patch
+ * matrix (`conv-gemm.ts`); fewer channels, and anything else, in wasm's (XNNPACK) kernel, which needs
+ * no patch matrix: with 16 channels the patch copy costs more than the faster GEMM saves.
+ */
+function conv2DFast(args: KernelArgs, native: tf.KernelFunc): TensorInfo {
+  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+  const attrs = (args.attrs ?? {}) as {
+    strides: number | [number, number];
+    pad: PadAttr;
+    dataFormat?: 'NHWC' | 'NCHW';
+    dilations?: number | [number, number];
+    dimRoundingMode?: RoundingMode;
+    activation?: string;
+  };
+  const plain = (attrs.activation ?? 'linear') === 'linear' && preluActivationWeights == null;
+  const nhwc = attrs.dataFormat == null || attrs.dataFormat === 'NHWC';
+  if (
+    x &&
+    filter &&
+    plain &&
+    nhwc &&
+    x.shape.length === 4 &&
+    filter.shape.length === 4 &&
+    fusedKernelsActive()
+  ) {
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as Shape4,
+      filter.shape as Shape4,
+      attrs.strides,
+      attrs.dilations ?? 1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
+    if (info.outChannels >= 32 && convGemmFits(info, x, filter)) {
+      const y = convForward(args.backend, x, filter, info, bias);
+      if (y) return y;
+    }
+  }
+  return native(args as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
+}
+
+/**
+ * _FusedMatMul: with a bias and no activation (a Dense layer) in the fused GEMM. wasm's own kernel is
+ * wrong for transposed operands and for a batch broadcast against a shared b (off by 20–30% against cpu,
+ * `kernel-grid.ts`); those run as BatchMatMul (+ bias) (+ Relu) instead, the rest in wasm's.
+ */
+function fusedMatMulFast(args: KernelArgs, native: tf.KernelFunc): TensorInfo {
+  const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+  const activation = args.attrs?.activation ?? 'linear';
+  const transposeA = Boolean(args.attrs?.transposeA);
+  const transposeB = Boolean(args.attrs?.transposeB);
+  if (a && b && preluActivationWeights == null && activation === 'linear' && fusedKernelsActive()) {
+    const c = gemmMatMul(args.backend, a, b, transposeA, transposeB, bias);
+    if (c) return c;
+  }
+  const broadcast = a && b && a.shape.slice(0, -2).join() !== b.shape.slice(0, -2).join();
+  if (a && b && (transposeA || transposeB || broadcast) && (activation === 'linear' || activation === 'relu'))
+    return withScratch(args.backend, (s) => {
+      let y = s.fast('BatchMatMul', { a, b }, { transposeA, transposeB });
+      if (bias) y = s.run('Add', { a: y, b: bias });
+      return activation === 'relu' ? s.run('Relu', { x: y }) : y;
+    });
+  return native(args as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1249,7 +1309,10 @@ export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
  */
 export const WASM_REPLACED_KERNEL_NAMES: readonly string[] = [
   'Conv2DBackpropInput',
+  'Conv2D',
+  'FusedConv2D',
   'BatchMatMul',
+  '_FusedMatMul',
   'MaxPoolGrad',
   'Identity',
   'Slice',
@@ -1262,7 +1325,10 @@ export const WASM_REPLACED_KERNEL_NAMES: readonly string[] = [
 ];
 const REPLACEMENTS: Record<string, (args: KernelArgs, native: tf.KernelFunc) => TensorInfo> = {
   Conv2DBackpropInput: conv2DBackpropInputFast,
+  Conv2D: conv2DFast,
+  FusedConv2D: conv2DFast,
   BatchMatMul: batchMatMulFast,
+  _FusedMatMul: fusedMatMulFast,
   MaxPoolGrad: maxPoolGradJs,
   Identity: identityAlias,
   Slice: sliceFast,

@@ -59,6 +59,9 @@ describe('protocol helpers', () => {
     expect(line).toBe('WebGPU · google swiftshader (software fallback) · 12 ms/step');
     const wasm = { backend: 'wasm', fused: true, stepMs: { wasm: 40 }, skipped: {}, why: 'fastest' } as const;
     expect(describeBackend(wasm)).toBe('WebAssembly · fused SIMD kernels · 40 ms/step');
+    expect(describeBackend({ ...wasm, fma: true })).toBe(
+      'WebAssembly · fused SIMD kernels (FMA) · 40 ms/step',
+    );
     expect(formatStep(1530)).toBe('1.5 s/step');
   });
 });

@@ -26,8 +26,10 @@ export type LabPhase = 'idle' | 'training' | 'paused' | 'stopping';
 export interface BackendReport {
   backend: BrowserBackend;
   adapter?: BackendInfo['adapter'];
-  /** wasm only: whether the fused SIMD kernels (GELU, LayerNorm, Adam) run. */
+  /** wasm only: whether the fused SIMD kernels (GELU, LayerNorm, Adam, the matrix products) run. */
   fused?: boolean;
+  /** wasm only: whether their matrix products use fused multiply-adds (relaxed SIMD). */
+  fma?: boolean;
   /** Milliseconds per training step of the current model, per backend that was timed. */
   stepMs: Partial<Record<BrowserBackend, number>>;
   /** Backends that could not be used, with why (unavailable, or the step failed). */
@@ -159,7 +161,7 @@ export function describeBackend(r: BackendReport): string {
   const parts: string[] = [BACKEND_LABEL[r.backend]];
   if (r.adapter)
     parts.push(r.adapter.description + (r.adapter.isFallbackAdapter ? ' (software fallback)' : ''));
-  if (r.fused) parts.push('fused SIMD kernels');
+  if (r.fused) parts.push(r.fma ? 'fused SIMD kernels (FMA)' : 'fused SIMD kernels');
   const ms = r.stepMs[r.backend];
   if (ms !== undefined) parts.push(formatStep(ms));
   return parts.join(' · ');

@@ -12,6 +12,7 @@ import {
   type BrowserBackend,
 } from '$runtime/backend/browser';
 import { fusedKernelsActive } from '$runtime/backend/fused-ops';
+import { fusedKernelsFma } from '$runtime/backend/fused-kernels';
 import type { DataSplits } from '$runtime/data/types';
 import { formatIssue, type HeraclesDocument, type Training } from '$runtime/document/schema';
 import { compileDocument, GraphError } from '$runtime/graph/compile';
@@ -186,7 +187,8 @@ async function chooseBackend(choice: BackendChoice, t: Training): Promise<Backen
   await useBackend(backend);
   const adapter = backend === 'webgpu' ? infos.find((i) => i.name === 'webgpu')?.adapter : undefined;
   const fused = backend === 'wasm' ? fusedKernelsActive() : undefined;
-  lab.report = { backend, adapter, fused, stepMs, skipped, why };
+  const fma = backend === 'wasm' ? fusedKernelsFma() : undefined;
+  lab.report = { backend, adapter, fused, fma, stepMs, skipped, why };
   return lab.report;
 }
 
