@@ -225,7 +225,7 @@ describe('the GEMM kernels (module text, both builds)', () => {
     m: number,
     k: number,
     n: number,
-    o: { ta?: boolean; tb?: boolean; tc?: boolean; bias?: boolean },
+    o: { ta?: boolean; tb?: boolean; tc?: boolean; bias?: boolean; gaps?: boolean },
   ) {
     const { default: initWabt } = await import('wabt');
     const wabt = await initWabt();
@@ -245,10 +245,12 @@ describe('the GEMM kernels (module text, both builds)', () => {
     const B = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i * 0.11));
     const bias = Float32Array.from({ length: n }, (_, i) => i / 7);
     const [aAt, bAt, biasAt, packAt, cAt] = [0, 65536, 131072, 196608, 524288];
-    f.set(A, aAt / 4);
+    // gaps: A's floats two apart (neither its rows nor its columns contiguous)
+    A.forEach((v, i) => (f[aAt / 4 + (o.gaps ? 2 * i : i)] = v));
     f.set(B, bAt / 4);
     f.set(bias, biasAt / 4);
-    const a = o.ta ? { si: 4, sk: 4 * m } : { si: 4 * k, sk: 4 }; // A(i,j) of the stored [m,k] or [k,m]
+    const apart = o.gaps ? 2 : 1;
+    const a = o.ta ? { si: 4 * apart, sk: 4 * apart * m } : { si: 4 * apart * k, sk: 4 * apart }; // of the stored [m,k] or [k,m]
     const b = o.tb ? { sk: 4, sn: 4 * k } : { sk: 4 * n, sn: 4 };
     const c = o.tc ? { si: 4, sj: 4 * m } : { si: 4 * n, sj: 4 };
     g.pack_b(bAt, b.sk, b.sn, packAt, k, n);
@@ -297,6 +299,8 @@ describe('the GEMM kernels (module text, both builds)', () => {
     [6, 21, 19, { tb: true, bias: true }],
     [13, 40, 9, { ta: true, tb: true, tc: true }], // a transposed result: strided stores
     [33, 70, 64, { tc: true, bias: true }],
+    [10, 23, 12, { gaps: true }],
+    [9, 11, 12, { gaps: true, ta: true }],
   ];
   it.each([true, false])('fma = %s: equals a float64 product on every lane, tail and stride', async (fma) => {
     for (const [m, k, n, o] of shapes) expect(await gemmOnce(fma, m, k, n, o)).toBeLessThan(1e-5);
