@@ -75,6 +75,9 @@ export const threadsFor = (doc: HeraclesDocument, data: TaskData) =>
   1 + defaultHelperCount(doc.training.batchSize, data.size('train'));
 
 /** Epochs that fit the budget, from the time of a few measured steps (the pre-flight check). */
+/** Steps the pre-flight runs; the last 25 are timed. */
+const PREFLIGHT_STEPS = 40;
+
 export async function epochsFor(
   doc: HeraclesDocument,
   data: TaskData,
@@ -86,20 +89,22 @@ export async function epochsFor(
   await trainThreaded(
     model,
     doc,
-    { ...data, size: (s) => (s === 'train' ? Math.min(data.size('train'), 20 * bs) : 0) },
+    { ...data, size: (s) => (s === 'train' ? Math.min(data.size('train'), PREFLIGHT_STEPS * bs) : 0) },
     { ...doc.training, epochs: 1, validate: false },
     { onBatch: () => void stamps.push(performance.now()) },
     data,
   );
   model.dispose();
-  // The second half of 20 steps: the first ones include one-time kernel set-up and the helper threads'
-  // warm-up (their code is still being optimised), which made 10-step estimates ~10% pessimistic.
-  const from = stamps.length >> 1;
+  // The last 25 of 40 steps: the first ones include one-time kernel set-up and the helper threads' warm-up
+  // (their code is still being optimised), which made a 20-step estimate (median of the last 10) ~12%
+  // pessimistic: 510 ms per step planned, ~450 run (Fashion-MNIST, batch 128, 2026-11-29).
+  const from = Math.max(1, stamps.length - 25);
   const gaps = stamps.slice(from).map((t, i) => t - stamps[from + i - 1]);
   const stepMs = gaps.sort((a, b) => a - b)[gaps.length >> 1];
   log(`pre-flight: ${stepMs.toFixed(0)} ms per step at batch ${bs}`);
   const epochMs = (data.size('train') / bs) * stepMs + (data.size('val') / bs) * stepMs * 0.3;
-  return { epochs: Math.max(1, Math.floor((minutes * 60_000) / epochMs)), stepMs };
+  // 3% of the budget kept back for the machine's slower minutes (epochs here vary by ±5–10%).
+  return { epochs: Math.max(1, Math.floor((0.97 * minutes * 60_000) / epochMs)), stepMs };
 }
 
 export interface RunOutcome {

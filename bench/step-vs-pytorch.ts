@@ -13,7 +13,8 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { initNodeBackend } from '../runtime/backend/node';
-import { fusedKernelsActive } from '../runtime/backend/fused-ops';
+import { fusedKernelsFma } from '../runtime/backend/fused-kernels';
+import { fusedKernelsActive, markFusedKernels, wasmMemory } from '../runtime/backend/fused-ops';
 import * as wasmKernels from '../runtime/backend/wasm-kernels';
 import { compileDocument } from '../runtime/graph/compile';
 import { startNodeHelpers } from '../runtime/train/helpers/node';
@@ -87,10 +88,11 @@ class TorchTwin {
 
 /** What each kernel that tends to top the profile is, and what would make it cheaper. */
 const kernelNotes = (): Record<string, string> => ({
-  BatchMatMul: `Plain 2-D products (\`linear()\`, the spectral transforms and their gradients) run on XNNPACK through the project's BatchMatMul wrapper (\`runtime/backend/wasm-kernels.ts\`), which picks the orientation that packs the smaller operand; what remains is the GEMM's own arithmetic at the per-core rate below. Products with a batch axis (attention's [B, heads, N, d] scores and weighted sums) run in the project's fused SIMD kernel (\`runtime/backend/fused-kernels.ts\`).`,
-  _FusedMatMul: `Dense layers' forward (matmul + bias fused), XNNPACK.`,
-  Conv2DBackpropInput: `Input gradient of every Conv2D. The project kernel uses a phase-decomposed stride-1 XNNPACK conv on large grids and one GEMM + col2im scatter on the small strided grids of stages 3–4, whichever its cost estimate says is cheaper.`,
-  Conv2DBackpropFilter: `Filter gradient of every Conv2D: one XNNPACK conv of the transposed input with the transposed gradient (dilation = stride).`,
+  BatchMatMul: `Every product (\`linear()\`'s gradients, the spectral transforms, attention's [B, heads, N, d] scores and weighted sums) runs in the project's GEMM (\`runtime/backend/gemm.ts\`, ADR 0008): transposed operands are read through strides, the smaller operand is the one packed, and batched products loop over one packing buffer.`,
+  _FusedMatMul: `Dense layers' forward (matmul + bias), the project's GEMM with the bias added as the tiles are stored.`,
+  Conv2DBackpropInput: `Input gradient of every Conv2D: col2im(dy·Wᵀ) with the project's GEMM when there are 32 or more output channels; below that a phase-decomposed stride-1 XNNPACK conv, which needs no patch matrix.`,
+  Conv2DBackpropFilter: `Filter gradient of every Conv2D: Pᵀ·dy, the im2col patch matrix of the input against the output gradient, in the project's GEMM.`,
+  FusedConv2D: `Forward convs: P·W + bias in the project's GEMM for 32 or more output channels; the stem's 16-channel convs stay in XNNPACK (the patch copy would cost more than the faster GEMM saves).`,
   DepthwiseConv2dNativeBackpropFilter: `Filter gradient of the depthwise convs (local SSM, FFN): the project's fused SIMD kernel, one pass over x and dy with the tap sums in cache.`,
   Sum: `Bias gradients and the broadcast gradients of LayerNorm/BatchNorm: leading-axis reductions run as an R×1 AvgPool (XNNPACK) instead of wasm's transpose-then-reduce.`,
   HeraclesGeluGrad: `Exact-GELU gradient, the project's fused SIMD kernel (erf and exp as polynomials, one pass).`,
@@ -283,6 +285,10 @@ export async function run(): Promise<BenchResult> {
   const ga = tf.randomNormal([1024, 128], 0, 1, 'float32', 10);
   const gb = tf.randomNormal([128, 512], 0, 1, 'float32', 11);
   const oursGemm = await ms(() => tf.matMul(ga, gb), 20);
+  // The same product in XNNPACK (what tfjs's wasm backend calls), with the fused kernels off for a moment.
+  const fma = fusedKernelsFma();
+  markFusedKernels(null);
+  const xnnGemm = await ms(() => tf.matMul(ga, gb), 20).finally(() => markFusedKernels(wasmMemory() ?? null));
   tf.dispose([ga, gb]);
   const gemmMacs = 1024 * 128 * 512;
   const torchGemmMs = torchGemm.length ? summarize(torchGemm).median : NaN;
@@ -328,15 +334,16 @@ export async function run(): Promise<BenchResult> {
     .filter((k) => /MatMul|Conv2D|Depthwise/.test(k.name))
     .reduce((acc, k) => acc + k.ms, 0);
   const oursGmacs = gemmMacs / oursGemm / 1e6;
+  const xnnGmacs = gemmMacs / xnnGemm / 1e6;
   const torchGmacs = gemmMacs / torchGemmMs / 1e6;
   const replaced = (wasmKernels as Record<string, unknown>).WASM_REPLACED_KERNEL_NAMES as
     string[] | undefined;
   const analysis: string[] = [
-    `**Per-core arithmetic.** A plain 1024×128×512 matmul takes ${fmt(oursGemm, 2)} ms in ours (XNNPACK, wasm SIMD128: ${fmt(oursGmacs)} GMAC/s) and ${fmt(torchGemmMs, 2)} ms in PyTorch on one thread (OpenBLAS, AVX2 + FMA: ${fmt(torchGmacs)} GMAC/s) — ${fmtRatio(oursGemm / torchGemmMs)}. wasm SIMD is 128 bits wide and has no fused multiply-add (relaxed SIMD is not used by tfjs 4.22), so even the best-case kernels of ours run at a fraction of native speed. This alone puts parity out of reach for the matmul/conv share of the step.`,
+    `**Per-core arithmetic.** A plain 1024×128×512 matmul takes ${fmt(oursGemm, 2)} ms in ours (the project's GEMM, wasm SIMD128 ${fma ? "with relaxed SIMD's fused multiply-add" : 'without fused multiply-add'}: ${fmt(oursGmacs)} GMAC/s), ${fmt(xnnGemm, 2)} ms in XNNPACK as tfjs 4.22 builds it (no fused multiply-add, B packed on every call: ${fmt(xnnGmacs)} GMAC/s) and ${fmt(torchGemmMs, 2)} ms in PyTorch on one thread (OpenBLAS, AVX2 + FMA: ${fmt(torchGmacs)} GMAC/s) — ours is ${fmtRatio(oursGemm / torchGemmMs)} OpenBLAS. A wasm vector is 128 bits and an AVX2 one 256, so on this CPU wasm's ceiling is half of OpenBLAS's rate; our 4×8 register tile runs close to it on the step's larger products.`,
     `**Threads.** tfjs-backend-wasm never uses threads in Node: its \`WASM_HAS_MULTITHREAD_SUPPORT\` flag returns false when \`IS_NODE\` (tfjs issue #3830), so the single-thread SIMD binary is loaded and \`setThreadsCount\` has no effect (getThreadsCount() = ${wasmThreads}). Forcing the flag makes the threaded-SIMD build fail to start (\`ERR_WORKER_PATH\`: its pthread workers are created from a \`blob:\` URL, which Node's \`worker_threads\` rejects). So the runtime gets its second core by data parallelism instead (\`runtime/train/helpers\`, what \`heracles train\` does on a multi-core machine): a helper on a worker thread, with its own wasm backend and replica of the model, computes the gradients of half of each batch while the main thread computes the other half; the halves are averaged and the optimizer runs once. On two threads the step takes ${fmt(o2.median)} ms against ${fmt(o.median)} ms on one — ${fmt(o.median / o2.median)}× faster, not 2×. Half a batch's gradients take ${fmt(halfMs)} ms on one thread while the other core is idle, so with the update (${fmt(updMs)} ms, on the main thread only) the best a two-thread step could do is ≈ ${fmt(halfMs + updMs)} ms; the remaining ${fmt(o2.median - halfMs - updMs)} ms are the two threads slowing each other down (two wasm instances sharing the caches and memory bandwidth: ~15% per thread when profiled) and the main thread waiting for the helper and averaging the gradients (~10 ms).`,
-    `**Forward vs backward.** Ours: forward ${fmt(fwdMs)} ms, forward + backward ${fmt(fbMs)} ms, AdamW update ${fmt(updMs)} ms — the backward pass costs ${fmt((fbMs - fwdMs) / fwdMs)}× the forward (≈ 2× is the norm; PyTorch's backward + update is ${t1 ? fmt((t1.median - torchFwdMs) / torchFwdMs) : '—'}× its forward). PyTorch (1 thread): forward ${fmt(torchFwdMs)} ms, whole step ${t1 ? fmt(t1.median) : '—'} ms. Forward alone, ours is ${fmtRatio(fwdMs / torchFwdMs)} PyTorch; backward + update, ${t1 ? fmtRatio((o.median - fwdMs) / (t1.median - torchFwdMs)) : '—'}. So most of the gap is in the gradient kernels — which is where wasm is weakest: several have no XNNPACK path (see the kernels below).`,
+    `**Forward vs backward.** Ours: forward ${fmt(fwdMs)} ms, forward + backward ${fmt(fbMs)} ms, AdamW update ${fmt(updMs)} ms — the backward pass costs ${fmt((fbMs - fwdMs) / fwdMs)}× the forward (≈ 2× is the norm; PyTorch's backward + update is ${t1 ? fmt((t1.median - torchFwdMs) / torchFwdMs) : '—'}× its forward). PyTorch (1 thread): forward ${fmt(torchFwdMs)} ms, whole step ${t1 ? fmt(t1.median) : '—'} ms. Forward alone, ours is ${fmtRatio(fwdMs / torchFwdMs)} PyTorch; backward + update, ${t1 ? fmtRatio((o.median - fwdMs) / (t1.median - torchFwdMs)) : '—'}. The gradient kernels' products run in the same GEMM as the forward's; the rest of the backward is element-wise work, reductions and layout (see the kernels below).`,
     `**Kernel dispatch.** ${prof.kernels} kernels per step at ~${fmt(perKernelUs)} µs each for a tiny kernel → ~${fmt((prof.kernels * perKernelUs) / 1000)} ms (${((100 * prof.kernels * perKernelUs) / 1000 / o.median).toFixed(0)}% of the step). GELU, LayerNorm and the AdamW update run as fused SIMD kernels (one per GELU or norm each way, one per parameter tensor for the update: ${vars.length} tensors; composed from tfjs ops they took ~4,800 kernels per step).`,
-    `**Layout.** Convs and 2-D matmuls are channels-last, XNNPACK's native layout, so no conversions. The spectral transforms cost three Transposes each (a measured choice, \`runtime/spectral/transform.ts\`); Transpose is ${fmt(kms('Transpose'))} ms per step in total — layout is not the problem.`,
+    `**Layout.** Convs and 2-D matmuls are channels-last, and the GEMM reads transposed operands through strides, so no conversions. The spectral transforms cost three Transposes each (a measured choice, \`runtime/spectral/transform.ts\`); Transpose is ${fmt(kms('Transpose'))} ms per step in total — layout is not the problem.`,
     `**Top kernels** (one profiled step: ${fmt(prof.kernelMs)} ms of kernel time):`,
   ];
   for (const k of top.slice(0, 8)) {
@@ -344,21 +351,21 @@ export async function run(): Promise<BenchResult> {
     let why = notesByKernel[k.name];
     if (!why) continue;
     if (k.name === 'Conv2DBackpropInput' && replaced?.includes('Conv2DBackpropInput'))
-      why = `wasm's own kernel is a plain C++ loop; the project replaces it (\`runtime/backend/wasm-kernels.ts\`, phase decomposition into one stride-1 XNNPACK Conv2D). It still costs ${fmtRatio(k.ms / kms('FusedConv2D'))} the forward convs (FusedConv2D ${fmt(kms('FusedConv2D'))} ms): on the 4×4 and 2×2 grids of the Downsample convs into stages 3–4 the phase conv computes ⌈3/2⌉² = 4 taps per phase instead of 9/4 and mostly padded border rows (e.g. dy [64,2,2,160] → dx [64,6,6,128]: 189M MACs done for 47M useful). Where its cost estimate says so (the smallest grids) it uses col2im instead: one XNNPACK GEMM dy[B·OH·OW, Co] × Wᵀ[Co, 9·Ci] and a scatter-add of the patches.`;
+      why = `${why} ${fmtRatio(k.ms / kms('FusedConv2D'))} the forward convs' time (FusedConv2D ${fmt(kms('FusedConv2D'))} ms).`;
     if (k.name === 'BatchMatMul') {
       const batched = prof.byShape
         .filter((r) => r.name === 'BatchMatMul' && /^\[\[\d+,\d+,\d+,\d+\]/.test(r.shapes))
         .reduce((acc, r) => acc + r.ms, 0);
-      why = `${fmt(batched)} ms of it are batched products (attention's [B, heads, N, d] scores and weighted sums), ${fusedKernelsActive() ? "in the project's fused SIMD kernel" : 'which wasm runs in its naive loop'}; the rest are the 2-D products of the linears, transforms and their gradients${replaced?.includes('BatchMatMul') ? ', which the wrapper routes to XNNPACK (transposed operands materialised first)' : ''}. Their speed is bounded by the per-core GEMM rate above — ~${fmtRatio(oursGemm / torchGemmMs)} slower than OpenBLAS — and small inner sizes (K = 32 in stage 1) run below even that.`;
+      why = `${fusedKernelsActive() ? why : "The project's GEMM is off here (no fused kernels): XNNPACK and wasm's loops run the products."} ${fmt(batched)} ms of it are attention's batched products, many small ones (16 or 4 tokens per head), which run well below the per-core rate above; small inner sizes (K = 32 in stage 1, 14 and 28 in the transforms) do too.`;
     }
     if (k.name === 'Conv2DBackpropFilter')
-      why = `Project kernel (conv of the transposed input with the transposed dy). ${fmtRatio(k.ms / kms('FusedConv2D'))} the forward convs' time.`;
+      why = `${why} ${fmtRatio(k.ms / kms('FusedConv2D'))} the forward convs' time.`;
     if (k.name === 'DepthwiseConv2dNativeBackpropFilter')
       why = `${notesByKernel[k.name]} Here: ${fmtRatio(k.ms / Math.max(kms('DepthwiseConv2dNative'), 1e-9))} the forward depthwise convs (${fmt(kms('DepthwiseConv2dNative'))} ms).`;
     analysis.push(`- \`${k.name}\` — ${fmt(k.ms)} ms (${pct(k)}, ${k.calls} calls). ${why}`);
   }
   analysis.push(
-    `**Bottom line.** If every gradient kernel ran at forward efficiency (backward ≈ 2× forward), our step would be ≈ 3 × ${fmt(fwdMs)} + ${fmt(updMs)} ≈ ${fmt(3 * fwdMs + updMs)} ms — still ${baseline ? fmtRatio((3 * fwdMs + updMs) / baseline.median) : '—'} PyTorch, because the forward itself is ${fmtRatio(fwdMs / torchFwdMs)} PyTorch's on one core (SIMD128 without FMA vs AVX2 + FMA) and our second core gains ${fmt(o.median / o2.median)}× rather than 2×. The arithmetic alone sets a floor: a step is ≈ 3 × the forward's ${fmt((tinyAnalysis.totals.macs * BATCH) / 1e9, 2)} GMAC (forward, input gradients, weight gradients) = ${fmt((3 * tinyAnalysis.totals.macs * BATCH) / 1e9, 2)} GMAC, which at our one-core GEMM rate above takes ≥ ${fmt((3 * tinyAnalysis.totals.macs * BATCH) / oursGmacs / 1e6)} ms on one thread — and ${pct({ name: '', calls: 0, ms: prof.kernelMs - productMs })} of our kernel time is outside the matrix products and convolutions (element-wise ops, norms, reductions, layout, the update). Parity within 2× therefore needs a faster GEMM than wasm SIMD128 allows (relaxed SIMD's fused multiply-add, not in tfjs 4.22) or a native backend.`,
+    `**Bottom line.** If every gradient kernel ran at forward efficiency (backward ≈ 2× forward), our step would be ≈ 3 × ${fmt(fwdMs)} + ${fmt(updMs)} ≈ ${fmt(3 * fwdMs + updMs)} ms — still ${baseline ? fmtRatio((3 * fwdMs + updMs) / baseline.median) : '—'} PyTorch, because the forward itself is ${fmtRatio(fwdMs / torchFwdMs)} PyTorch's on one core (128-bit vectors against AVX2's 256) and our second core gains ${fmt(o.median / o2.median)}× rather than 2×. The arithmetic alone sets a floor: a step is ≈ 3 × the forward's ${fmt((tinyAnalysis.totals.macs * BATCH) / 1e9, 2)} GMAC (forward, input gradients, weight gradients) = ${fmt((3 * tinyAnalysis.totals.macs * BATCH) / 1e9, 2)} GMAC, which at our one-core GEMM rate above takes ≥ ${fmt((3 * tinyAnalysis.totals.macs * BATCH) / oursGmacs / 1e6)} ms on one thread — and ${pct({ name: '', calls: 0, ms: prof.kernelMs - productMs })} of our kernel time is outside the matrix products and convolutions (element-wise ops, norms, reductions, layout, the update). With the products already near wasm's per-core ceiling (half of AVX2's width), what is left is that share outside them and the second core's small gain; a native backend, or 256-bit vectors in wasm, would be the next step.`,
   );
 
   const verdict = baseline ? ratio <= TARGET : null;
@@ -402,6 +409,12 @@ export async function run(): Promise<BenchResult> {
             `${fmt(torchGemmMs, 2)} (${fmt(torchGmacs)} GMAC/s)`,
             fmtRatio(oursGemm / torchGemmMs),
           ],
+          [
+            'the same GEMM in XNNPACK (as tfjs calls it)',
+            `${fmt(xnnGemm, 2)} (${fmt(xnnGmacs)} GMAC/s)`,
+            '',
+            fmtRatio(xnnGemm / torchGemmMs),
+          ],
         ],
       },
       {
@@ -437,6 +450,8 @@ export async function run(): Promise<BenchResult> {
       torchFwd,
       torchGemm,
       oursGemm,
+      xnnGemm,
+      fma,
     },
     seconds: Math.round((performance.now() - t0) / 1000),
   };

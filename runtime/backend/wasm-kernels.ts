@@ -9,6 +9,11 @@
  * the gradients of the ops we use need exists on wasm. (FFT/Complex are missing too but have no
  * gradients anywhere; the project computes Hartley/DCT as matmuls instead.)
  *
+ * Matrix products and convolutions go to the project's GEMM first when the fused kernels are live
+ * (`gemm.ts`, `conv-gemm.ts`, ADR 0008): BatchMatMul and _FusedMatMul always, Conv2DBackpropFilter always,
+ * Conv2D/FusedConv2D and Conv2DBackpropInput with 32 or more output channels. The formulations described
+ * below are what runs otherwise (fewer channels, or where the fused module cannot start).
+ *
  * Each kernel is written with the backend's own kernels (Conv2D, DepthwiseConv2dNative, Transpose,
  * Reshape, PadV2, Slice, Reverse, Sum, BatchMatMul, ScatterNd, AvgPool, …), called as kernel functions,
  * never as `tf.*` ops, or with JS loops over the wasm heap; intermediates are released with
@@ -65,9 +70,11 @@
  *   caches the packed operator by b's tensor id; in training b is always new), at 3–6 ns per float,
  *   ~50× the cost of a multiply-add, so when a is the smaller operand the product is computed as
  *   (bᵀ·aᵀ)ᵀ, packing a (weight gradient of x [12544,32] → 256 units: 48 → 14 ms). A batched b
- *   (attention's [B,heads,N,d] products) with the same batch as a goes to the fused SIMD kernel
- *   (`fused-kernels.ts`, transposed operands materialised first; [64,4,16,16]·[64,4,16,32]: 3.5 →
- *   0.45 ms), or, when that cannot run, to wasm's naive loop as is.
+ *   (attention's [B,heads,N,d] products) goes to wasm's naive loop as is (the GEMM takes those when it
+ *   runs: [64,4,16,16]·[64,4,16,32] 3.5 → ~0.5 ms).
+ * - _FusedMatMul: wasm's is wrong for transposed operands and for a batch broadcast against a shared b
+ *   (20–30% off cpu); those run as BatchMatMul (+ bias) (+ Relu). Other activations stay with wasm's.
+ * - Conv2D, FusedConv2D: wrapped only to send the ones with 32 or more output channels to the GEMM.
  * - Sum, Mean over a contiguous block of axes that is not innermost (bias and broadcast gradients): wasm
  *   transposes the reduced axes to the end first; here x is viewed as [outer, R, 1, inner] and averaged
  *   by an R×1 AvgPool (XNNPACK, one pass; ×R for Sum): [12544,128] over rows 3.8 → 0.5 ms. (A ones-row
