@@ -37,8 +37,9 @@ async function images(name: 'fashion-mnist' | 'mnist'): Promise<BenchResult> {
   // epochs in 30 min where 64 fits 4 (see the notes for the measured comparison).
   if (name === 'fashion-mnist') doc.training.batchSize = 128;
   const minutes = 30 * SCALE;
-  const r = await run(doc, imageTaskData(data), minutes);
+  const r = await run(doc, imageTaskData(data), minutes, epochsAsked);
   const goal = name === 'mnist' ? 0.99 : 0.92;
+  const inBudget = r.minutes <= minutes * 1.005;
   return {
     ...base(
       name,
@@ -46,7 +47,7 @@ async function images(name: 'fashion-mnist' | 'mnist'): Promise<BenchResult> {
       `test accuracy ≥ ${pct(goal)} within 30 min of training`,
     ),
     headline: `${pct(r.summary.accuracy)} after ${r.epochs} epoch(s), ${r.minutes.toFixed(1)} min`,
-    pass: SCALE === 1 ? r.summary.accuracy >= goal : null,
+    pass: SCALE === 1 ? r.summary.accuracy >= goal && inBudget : null,
     tables: [
       {
         headers: ['model', 'params', 'threads', 'batch', 'epochs', 'minutes', 'test accuracy', 'top-5'],
@@ -67,9 +68,9 @@ async function images(name: 'fashion-mnist' | 'mnist'): Promise<BenchResult> {
     notes: [
       `Published reference for this budget: a PyTorch build of the same model reaches 92.8% on Fashion-MNIST in ~13 min on 2 threads (docs/platform.md), about 8–9 epochs at its speed.`,
       `Recipe: heracles-tiny's own (AdamW, lr ${doc.training.learningRate}, cosine with ${doc.training.warmupEpochs}-epoch warm-up, label smoothing ${doc.training.labelSmoothing}, seed ${doc.training.seed}) at batch ${doc.training.batchSize}; the same run from the CLI: \`heracles train heracles-tiny --data fashion-mnist --batch-size ${doc.training.batchSize} --epochs ${r.epochs}\`.`,
-      ...(r.minutes > minutes * 1.005 && r.plannedStepMs
+      ...(!inBudget
         ? [
-            `Over budget: the ${r.epochs} epochs took ${r.minutes.toFixed(1)} min, not ${minutes.toFixed(0)}. The pre-flight measured ${r.plannedStepMs.toFixed(0)} ms per step and sized the run by it; the run itself averaged ${((r.minutes * 60_000) / (r.epochs * Math.ceil(data.train.count / doc.training.batchSize))).toFixed(0)} ms per step (validation included).`,
+            `Over budget, so not a pass whatever the accuracy: the ${r.epochs} epochs took ${r.minutes.toFixed(1)} min, not ${minutes.toFixed(0)}. ${r.plannedStepMs ? `The pre-flight measured ${r.plannedStepMs.toFixed(0)} ms per step and sized the run by it` : `The epochs were set with --epochs`}; the run itself averaged ${((r.minutes * 60_000) / (r.epochs * Math.ceil(data.train.count / doc.training.batchSize))).toFixed(0)} ms per step (validation included).`,
           ]
         : []),
       ...(name === 'fashion-mnist'
@@ -247,11 +248,23 @@ const EXPERIMENTS: Record<string, () => Promise<BenchResult>> = {
   'ablation-pytorch': ablationPytorch,
 };
 
+/** `--epochs N`: the image experiments train N epochs instead of what the pre-flight says fits. */
+let epochsAsked: number | undefined;
+
 async function main(): Promise<void> {
-  const asked = process.argv.slice(2).filter((a) => a !== '--');
+  const args = process.argv.slice(2).filter((a) => a !== '--');
+  const at = args.indexOf('--epochs');
+  if (at >= 0) {
+    epochsAsked = Number(args[at + 1]);
+    args.splice(at, 2);
+  }
+  const asked = args;
   const unknown = asked.filter((a) => !EXPERIMENTS[a]);
-  if (asked.length === 0 || unknown.length) {
-    console.error(`usage: npm run bench:accuracy -- <${Object.keys(EXPERIMENTS).join('|')}> [...]`);
+  const badEpochs = epochsAsked !== undefined && !(Number.isInteger(epochsAsked) && epochsAsked > 0);
+  if (asked.length === 0 || unknown.length || badEpochs) {
+    console.error(
+      `usage: npm run bench:accuracy -- <${Object.keys(EXPERIMENTS).join('|')}> [...] [--epochs N (fashion-mnist, mnist)]`,
+    );
     process.exit(2);
   }
   if (!existsSync(DATA)) {
