@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fusedKernelsActive, gelu, GELU_KERNEL, GELU_GRAD_KERNEL, layerNorm } from './fused-ops';
 import { Optimizer } from '../train/optimizer';
 import { initNodeBackend } from './node';
-import { fusedKernelsFma, type GemmModule } from './fused-kernels';
-import { fusedWat } from './fused-wat';
+import { assembleFused, fusedKernelsFma, type GemmModule } from './fused-kernels';
 
 /** erf in float64: its Taylor series below 3, 1 − erfc by erfc's continued fraction above. */
 function erf64(x: number): number {
@@ -227,16 +226,7 @@ describe('the GEMM kernels (module text, both builds)', () => {
     n: number,
     o: { ta?: boolean; tb?: boolean; tc?: boolean; bias?: boolean; gaps?: boolean },
   ) {
-    const { default: initWabt } = await import('wabt');
-    const wabt = await initWabt();
-    const parsed = wabt.parseWat('g.wat', fusedWat(fma), {
-      simd: true,
-      sat_float_to_int: true,
-      bulk_memory: true,
-      relaxed_simd: fma,
-    });
-    const bytes = new Uint8Array(parsed.toBinary({}).buffer);
-    parsed.destroy();
+    const bytes = await assembleFused(fma);
     const memory = new WebAssembly.Memory({ initial: 64 });
     const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
     const g = instance.exports as unknown as GemmModule;

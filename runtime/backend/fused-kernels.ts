@@ -166,6 +166,21 @@ function registerOnce(): void {
   });
 }
 
+/** The fused kernels' module binary, with fused multiply-adds (relaxed SIMD) or without. */
+export async function assembleFused(fma: boolean): Promise<Uint8Array<ArrayBuffer>> {
+  const { default: initWabt } = await import('wabt');
+  const wabt = await initWabt();
+  const parsed = wabt.parseWat('fused.wat', fusedWat(fma), {
+    simd: true,
+    sat_float_to_int: true,
+    bulk_memory: true,
+    relaxed_simd: fma,
+  });
+  const bytes = new Uint8Array(parsed.toBinary({}).buffer);
+  parsed.destroy();
+  return bytes;
+}
+
 /**
  * Compiles the fused kernels for the active wasm backend (call after `tf.ready()`); false when the backend
  * is not wasm or the module cannot start (no SIMD, say), in which case the composed ops keep working.
@@ -178,20 +193,11 @@ export async function enableFusedKernels(): Promise<boolean> {
   if (!memory) return false;
   if (fused && compiledFor === memory) return true;
   try {
-    const { default: initWabt } = await import('wabt');
-    const wabt = await initWabt();
     fused = null;
     // With relaxed SIMD's fused multiply-add where the engine has it (Chromium ≥ 114; Node 20 with the
     // flag the Node adapter sets), else the same products with a multiply and an add.
     for (const fma of [true, false]) {
-      const parsed = wabt.parseWat('fused.wat', fusedWat(fma), {
-        simd: true,
-        sat_float_to_int: true,
-        bulk_memory: true,
-        relaxed_simd: fma,
-      });
-      const bytes = new Uint8Array(parsed.toBinary({}).buffer);
-      parsed.destroy();
+      const bytes = await assembleFused(fma);
       if (!WebAssembly.validate(bytes)) continue;
       const module = await WebAssembly.compile(bytes);
       const instance = await WebAssembly.instantiate(module, { env: { memory } });
