@@ -582,7 +582,7 @@ function runKernelMulti(
   }
 }
 
-/** Identity, Cast, Slice, SplitV: the buffer-sharing and heap-view replacements. */
+/** Identity, Cast, Slice, SplitV, Concat: the buffer-sharing and heap-view replacements. */
 export function copyKernelCases(): KernelCase[] {
   const cases: KernelCase[] = [];
   const add = (kernel: string, name: string, run: () => Values) =>
@@ -675,6 +675,63 @@ export function copyKernelCases(): KernelCase[] {
     add('SplitV', `[${shape}] into ${JSON.stringify(numOrSizeSplits)} on axis ${axis}`, () =>
       runKernelMulti('SplitV', { x: { shape, values: x } }, { numOrSizeSplits, axis }),
     );
+  }
+  // Short rows (a plain loop), long rows (TypedArray.set), an empty input, int32.
+  const concats: [number[][], number, 'float32' | 'int32'][] = [
+    [
+      [
+        [4, 3, 3, 16],
+        [4, 3, 3, 16],
+      ],
+      3,
+      'float32',
+    ],
+    [
+      [
+        [2, 5, 40],
+        [2, 7, 40],
+        [2, 1, 40],
+      ],
+      1,
+      'float32',
+    ],
+    [
+      [
+        [3, 4],
+        [0, 4],
+        [2, 4],
+      ],
+      0,
+      'float32',
+    ],
+    [
+      [
+        [6, 5],
+        [6, 0],
+        [6, 3],
+      ],
+      1,
+      'int32',
+    ],
+  ];
+  for (const [shapes, axis, dtype] of concats) {
+    const parts = shapes.map((shape) => {
+      const x = seededValues(size0(shape), seed++);
+      return { shape, values: dtype === 'int32' ? Int32Array.from(x, (v) => Math.round(v * 100)) : x };
+    });
+    add('Concat', `${dtype} ${shapes.map((sh) => `[${sh}]`).join(' + ')} on axis ${axis}`, () => {
+      const ts = parts.map((p) => tf.tensor(p.values, p.shape, dtype));
+      try {
+        const out = tf
+          .engine()
+          .runKernel('Concat', ts as unknown as tf.NamedTensorMap, { axis }) as tf.Tensor;
+        const values = Array.from(out.dataSync());
+        out.dispose();
+        return values;
+      } finally {
+        tf.dispose(ts);
+      }
+    });
   }
   return cases;
 }
