@@ -85,10 +85,11 @@ export function writeReport(): string {
     `| PyTorch | ${esc(m.torch)} |`,
     `| BLAS loaded by PyTorch | ${esc(m.blas)} |`,
     '',
-    '**Shared machine.** These figures were taken on a shared 2-core machine while other work (tests, builds, ' +
-      'training runs) was running on it; each benchmark measures both sides in one run with interleaved ' +
-      'repetitions and reports medians, so load hits both sides alike, but absolute times are noisier than ' +
-      'on an idle machine. The load average at the start and end of each run is given per section.',
+    '**Shared machine.** These figures were taken on a 2-vCPU virtual machine whose host is shared (the same ' +
+      'step can take 30–40% longer from one minute to the next), sometimes with other work running on it too; ' +
+      'each benchmark measures both sides in one run with interleaved repetitions and reports medians, so load ' +
+      'hits both sides alike, but absolute times are noisier than on an idle machine. The load average at the ' +
+      'start and end of each run is given per section.',
     '',
     '## Summary',
     '',
@@ -104,7 +105,7 @@ export function writeReport(): string {
   }
   out.push(
     '',
-    'Run all: `npm run bench` (under ~10 minutes). One: `npm run bench -- <name>` with a name from the table.',
+    'Run all: `npm run bench` (~15 minutes, 10 of them `studio-train`). One: `npm run bench -- <name>` with a name from the table.',
   );
   for (const { b, r } of results) {
     out.push('', `<a id="${b.name}"></a>`, '', `## ${r ? r.title : b.name} (\`${b.name}\`)`, '');
