@@ -477,6 +477,24 @@ withTorch('train.py', () => {
     expect(y.values.every((v) => Number.isFinite(v))).toBe(true);
   }, 400_000);
 
+  it('a process group that never shuts down does not hold the job: train.py leaves after its limit', () => {
+    // The export from the test above; its teardown is made to hang as destroy_process_group() sometimes does.
+    const dir = path.join(tmp, 'ddp');
+    const code = [
+      'import time, train',
+      'train.dist.barrier = lambda: None',
+      'train.dist.destroy_process_group = lambda: time.sleep(600)',
+      'train.shut_down(1, 0, limit=1)',
+      'print("not reached")',
+    ].join('\n');
+    const started = performance.now();
+    const r = python(['-c', code], { cwd: dir, timeoutMs: 60_000, allowFailure: true });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('not reached');
+    expect(r.stderr).toContain('process 1: the process group did not shut down within 1 s');
+    expect(performance.now() - started).toBeLessThan(30_000);
+  });
+
   it('bad data ends with exit code 2 and names the row and column', () => {
     const dir = path.join(tmp, 'ddp');
     const csv = path.join(dir, 'bad.csv');

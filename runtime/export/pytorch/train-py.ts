@@ -33,6 +33,7 @@ import os
 import re
 import struct
 import sys
+import threading
 import time
 import warnings
 
@@ -425,11 +426,28 @@ def main():
         save_weights(model, ARGS.out, index)
         with open(os.path.join(ARGS.out, "history.json"), "w", encoding="utf-8") as f:
             json.dump({"config": t, "processes": world, "data": ARGS.data, "history": history, "best": best, **summary}, f, indent=1)
+    status = 2 if stop == "diverged" else 0
     if world > 1:
-        # Let every process arrive before tearing down: gloo can hang when one leaves while rank 0 still saves.
+        shut_down(rank, status)
+    return status
+
+
+def shut_down(rank, status, limit=60):
+    """Tears the process group down, waiting at most limit seconds: everything is saved by now, and
+    destroy_process_group() sometimes never returns (pytorch/pytorch#75097), which would hold the job."""
+    def teardown():
+        # Every process arrives first: gloo can hang when one leaves while rank 0 still saves.
         dist.barrier()
         dist.destroy_process_group()
-    return 2 if stop == "diverged" else 0
+
+    worker = threading.Thread(target=teardown, daemon=True)
+    worker.start()
+    worker.join(limit)
+    if worker.is_alive():
+        print(f"train.py: process {rank}: the process group did not shut down within {limit} s; "
+              "leaving without it (the results are saved)", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(status)
 
 
 if __name__ == "__main__":
