@@ -268,7 +268,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2).filter((a) => a !== '--');
   epochsAsked = numberFlag(args, '--epochs');
   batchAsked = numberFlag(args, '--batch-size');
-  const asked = args;
+  const asked = args; // the experiments' names, once the flags are taken out
   const unknown = asked.filter((a) => !EXPERIMENTS[a]);
   if (asked.length === 0 || unknown.length || !positiveInt(epochsAsked) || !positiveInt(batchAsked)) {
     console.error(

@@ -166,10 +166,20 @@ function registerOnce(): void {
   });
 }
 
+/** The WebAssembly text assembler, loaded once (both builds and every backend share it). */
+let assembler: ReturnType<typeof loadAssembler> | null = null;
+async function loadAssembler() {
+  const { default: initWabt } = await import('wabt');
+  return initWabt();
+}
+
 /** The fused kernels' module binary, with fused multiply-adds (relaxed SIMD) or without. */
 export async function assembleFused(fma: boolean): Promise<Uint8Array<ArrayBuffer>> {
-  const { default: initWabt } = await import('wabt');
-  const wabt = await initWabt();
+  assembler ??= loadAssembler().catch((e: unknown) => {
+    assembler = null; // a later call tries again
+    throw e;
+  });
+  const wabt = await assembler;
   const parsed = wabt.parseWat('fused.wat', fusedWat(fma), {
     simd: true,
     sat_float_to_int: true,

@@ -1077,6 +1077,14 @@ function castAlias(args: KernelArgs, native: tf.KernelFunc): TensorInfo {
 /** Contiguous runs at least this long are copied with `TypedArray.set` (a plain loop below). */
 const SUBARRAY_MIN_RUN = 32;
 
+type HeapArray = Float32Array | Int32Array | Uint8Array;
+
+/** dst[o, o+run) = src[at, at+run): `TypedArray.set` for long runs, a plain loop for short ones. */
+function copyRun(dst: HeapArray, o: number, src: HeapArray, at: number, run: number): void {
+  if (run >= SUBARRAY_MIN_RUN) dst.set(src.subarray(at, at + run), o);
+  else for (let j = 0; j < run; j++) dst[o + j] = src[at + j];
+}
+
 /** Copies the box `begin`/`size` of `x` into a new tensor, reading straight from the wasm heap. */
 function sliceFromHeap(backend: WasmBackendLike, x: TensorInfo, begin: number[], size: number[]): TensorInfo {
   const out = backend.makeOutput(size, x.dtype); // before taking views: a heap growth detaches them
@@ -1105,8 +1113,7 @@ function sliceFromHeap(backend: WasmBackendLike, x: TensorInfo, begin: number[],
   let o = 0;
   let off = base;
   for (;;) {
-    if (run >= SUBARRAY_MIN_RUN) dst.set(src.subarray(off, off + run), o);
-    else for (let j = 0; j < run; j++) dst[o + j] = src[off + j];
+    copyRun(dst, o, src, off, run);
     o += run;
     if (o >= total) break;
     let a = k - 1;
@@ -1179,8 +1186,7 @@ function concatFast(args: KernelArgs, native: tf.KernelFunc): TensorInfo {
     const src = be.typedArrayFromHeap(t);
     const run = runs[i];
     for (let r = 0, o = column, at = 0; r < rows; r++, o += width, at += run) {
-      if (run >= SUBARRAY_MIN_RUN) dst.set(src.subarray(at, at + run), o);
-      else for (let j = 0; j < run; j++) dst[o + j] = src[at + j];
+      copyRun(dst, o, src, at, run);
     }
     column += run;
   });
