@@ -34,12 +34,14 @@ interface FusedModule {
   layer_norm_dx(dy: number, x: number, g: number, dx: number, rows: number, c: number, eps: number): void;
   layer_norm_dgamma(dy: number, x: number, dg: number, rows: number, c: number, eps: number): void;
   dw_dfilter(x: number, dy: number, df: number, ...dims: number[]): void;
+  col_sum(x: number, y: number, outer: number, r: number, inner: number, scale: number): void;
 }
 
 /** The matrix product kernels (`gemm-wat.ts`); offsets and strides in bytes. */
 export interface GemmModule {
   pack_b(b: number, sbk: number, sbn: number, dst: number, k: number, n: number): void;
   gemm(...offsetsStridesSizesBiasAcc: number[]): void;
+  gemm_batched(...offsetsStridesSizesBias: number[]): void;
   im2col(x: number, cols: number, ...dims: number[]): void;
   col2im(dx: number, cols: number, ...dims: number[]): void;
 }
@@ -262,4 +264,22 @@ export function fusedDepthwiseFilterGrad(
     ...[batch, h, w, c, kh, kw, pt, pl, oh, ow],
   );
   return df;
+}
+
+/**
+ * y[o, j] = scale · Σ_i x[o, i, j] for float32 x viewed as [outer, r, inner] (wasm memory), into a new
+ * float32 tensor of `shape` (outer·inner floats) of `backend`. Check `fusedKernelsActive()` first.
+ */
+export function fusedColumnSum(
+  backend: unknown,
+  x: tf.TensorInfo,
+  [outer, r, inner]: [number, number, number],
+  scale: number,
+  shape: number[],
+): tf.TensorInfo {
+  if (!fusedKernelsActive()) throw new Error('fused kernels: the column sum cannot run here.');
+  const be = backend as WasmBackendLike;
+  const y = be.makeOutput(shape, 'float32');
+  (fused as FusedModule).col_sum(heapOffset(be, x), heapOffset(be, y), outer, r, inner, scale);
+  return y;
 }

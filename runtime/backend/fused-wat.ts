@@ -24,6 +24,10 @@
  * - dw_dfilter: the filter gradient of a stride-1, undilated depthwise conv (multiplier 1, c a multiple
  *   of 4): dF[i,j,:] = Σ_{b,oh,ow} x[b, oh+i−pt, ow+j−pl, :]·dy[b,oh,ow,:], taps outside x skipped. The
  *   kh·kw·c sums stay in cache while x and dy are read once, in order.
+ * - col_sum: y[o, j] = scale · Σ_i x[o, i, j] for x [outer, r, inner] (any inner): the sums of one output
+ *   row stay in four vector registers (16 floats) while a block of 256 input rows streams past, so x is
+ *   read once from memory and each block from cache. Bias and normalisation gradients (Sum over the
+ *   leading axes) and Mean over them (scale 1/r).
  */
 import { gemmWat } from './gemm-wat';
 import { ZERO, forUp, get, sum } from './wat';
@@ -280,6 +284,82 @@ const DW_DFILTER = `
     )})
 `;
 
+/** Adds row after row of x (from $p, $rb rows, $rowb bytes apart) into the `n` vectors `a0…` (or one float). */
+const rowsInto = (n: number, label: string) => `
+          (local.set $i (local.get $rb))
+          (loop $${label}
+            ${
+              n === 0
+                ? `(local.set $f (f32.add (local.get $f) (f32.load (local.get $p))))`
+                : [...Array(n).keys()]
+                    .map(
+                      (v) =>
+                        `(local.set $a${v} (f32x4.add (local.get $a${v}) (v128.load offset=${16 * v} (local.get $p))))`,
+                    )
+                    .join('\n            ')
+            }
+            (local.set $p (i32.add (local.get $p) (local.get $rowb)))
+            (br_if $${label} (local.tee $i (i32.sub (local.get $i) (i32.const 1)))))`;
+
+/** Loads (store = false) or stores the `n` vectors a0… at y's current row, $j bytes in. */
+const sums = (n: number, store: boolean) =>
+  [...Array(n).keys()]
+    .map((v) =>
+      store
+        ? `(v128.store offset=${16 * v} (i32.add (local.get $yo) (local.get $j)) (local.get $a${v}))`
+        : `(local.set $a${v} (v128.load offset=${16 * v} (i32.add (local.get $yo) (local.get $j))))`,
+    )
+    .join(' ');
+
+/** Column chunks of `bytes` (64, 16 or 4) for one block of rows; `n` vectors (0: one float). */
+const chunks = (n: number, bytes: number) => `
+        (block $c${bytes}_done
+          (loop $c${bytes}_next
+            (br_if $c${bytes}_done (i32.gt_u (i32.add (local.get $j) (i32.const ${bytes})) (local.get $rowb)))
+            ${n === 0 ? '(local.set $f (f32.load (i32.add (local.get $yo) (local.get $j))))' : sums(n, false)}
+            (local.set $p (i32.add (i32.add (local.get $xo) (i32.mul (local.get $r0) (local.get $rowb))) (local.get $j)))
+            ${rowsInto(n, `rows${bytes}`)}
+            ${n === 0 ? '(f32.store (i32.add (local.get $yo) (local.get $j)) (local.get $f))' : sums(n, true)}
+            (local.set $j (i32.add (local.get $j) (i32.const ${bytes})))
+            (br $c${bytes}_next)))`;
+
+const COL_SUM = `
+  (func (export "col_sum") (param $x i32) (param $y i32) (param $outer i32) (param $r i32) (param $inner i32)
+        (param $scale f32)
+    (local $rowb i32) (local $o i32) (local $r0 i32) (local $rb i32) (local $j i32) (local $p i32) (local $i i32)
+    (local $xo i32) (local $yo i32) (local $f f32) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $rowb (i32.shl (local.get $inner) (i32.const 2)))
+    (local.set $xo (local.get $x))
+    (local.set $yo (local.get $y))
+    ${forUp(
+      'o',
+      get('outer'),
+      1,
+      `(memory.fill (local.get $yo) (i32.const 0) (local.get $rowb))
+      ${forUp(
+        'r0',
+        get('r'),
+        256,
+        `(local.set $rb (i32.sub (local.get $r) (local.get $r0)))
+        (if (i32.gt_u (local.get $rb) (i32.const 256)) (then (local.set $rb (i32.const 256))))
+        (local.set $j (i32.const 0))
+        ${chunks(4, 64)}
+        ${chunks(1, 16)}
+        ${chunks(0, 4)}`,
+      )}
+      (if (f32.ne (local.get $scale) (f32.const 1))
+        (then
+          ${forUp(
+            'j',
+            get('rowb'),
+            4,
+            `(f32.store ${sum(get('yo'), get('j'))} (f32.mul (f32.load ${sum(get('yo'), get('j'))}) (local.get $scale)))`,
+          )}))
+      (local.set $xo (i32.add (local.get $xo) (i32.mul (local.get $r) (local.get $rowb))))
+      (local.set $yo (i32.add (local.get $yo) (local.get $rowb)))`,
+    )})
+`;
+
 const ADAM_PARAMS = `(param $w i32) (param $g i32) (param $m i32) (param $s i32)
         (param $w2 i32) (param $m2 i32) (param $s2 i32)`;
 const ADAM_COEFFICIENTS = `(param $b1 f32) (param $a1 f32) (param $b2 f32) (param $a2 f32) (param $c1 f32) (param $c2 f32)
@@ -322,5 +402,5 @@ export const fusedWat = (fma: boolean) => `
   (import "env" "memory" (memory 1))
   (global $mean (mut f32) (f32.const 0))
   (global $rstd (mut f32) (f32.const 0))
-${GELU}${LAYER_NORM}${DW_DFILTER}${ADAM}${gemmWat(fma)})
+${GELU}${LAYER_NORM}${DW_DFILTER}${COL_SUM}${ADAM}${gemmWat(fma)})
 `;

@@ -12,6 +12,10 @@
  *   A(i, k) of its four rows. Stores of full, contiguous tiles are two v128s a row; a partial panel or a
  *   strided C (a transposed result) is stored float by float.
  *
+ * - gemm_batched: gemm for each of `batches` products, A, B and C each `sab`, `sbb`, `scb` bytes after the
+ *   last (0: shared); B is packed once when shared, else per product. One call for the many small
+ *   products of attention's heads (a JS loop costs a few µs a product, more than a 4×32 product's work).
+ *
  * With `fma` the multiply-adds are `f32x4.relaxed_madd` (relaxed SIMD), which V8 compiles to a fused
  * multiply-add where the CPU has one (and to a multiply and an add elsewhere); without it, f32x4.mul
  * then f32x4.add. The fused form rounds once instead of twice, so results differ in the last bits.
@@ -105,7 +109,7 @@ const panels = (mr: number, fma: boolean) => `
           (br_if $cols${mr} (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $np))))`;
 
 const PACK_B = `
-  (func (export "pack_b") (param $b i32) (param $sbk i32) (param $sbn i32) (param $dst i32) (param $k i32) (param $n i32)
+  (func $pack_b (export "pack_b") (param $b i32) (param $sbk i32) (param $sbn i32) (param $dst i32) (param $k i32) (param $n i32)
     (local $p i32) (local $np i32) (local $nr i32) (local $src i32) (local $kk i32)
     (local.set $np (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3)))
     (loop $panels
@@ -228,7 +232,7 @@ const PATCHES = `
 export function gemmWat(fma: boolean): string {
   return `${PACK_B}
 ${PATCHES}
-  (func (export "gemm") (param $a i32) (param $sai i32) (param $sak i32) (param $pb0 i32) (param $ps i32)
+  (func $gemm (export "gemm") (param $a i32) (param $sai i32) (param $sak i32) (param $pb0 i32) (param $ps i32)
       (param $c i32) (param $sci i32) (param $scj i32) (param $m i32) (param $k i32) (param $n i32)
       (param $bias i32) (param $acc i32)
     (local $i i32) (local $p i32) (local $np i32)
@@ -246,5 +250,23 @@ ${PATCHES}
         ${panels(1, fma)}
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rows1))))
+
+  (func (export "gemm_batched") (param $a i32) (param $sab i32) (param $sai i32) (param $sak i32)
+      (param $b i32) (param $sbb i32) (param $sbk i32) (param $sbn i32) (param $pb i32)
+      (param $c i32) (param $scb i32) (param $sci i32) (param $scj i32)
+      (param $batches i32) (param $m i32) (param $k i32) (param $n i32) (param $bias i32)
+    (local $p i32)
+    ${forUp(
+      'p',
+      get('batches'),
+      1,
+      `(if (i32.or (i32.eqz (local.get $p)) (i32.ne (local.get $sbb) (i32.const 0)))
+        (then (call $pack_b (i32.add (local.get $b) (i32.mul (local.get $p) (local.get $sbb)))
+                            (local.get $sbk) (local.get $sbn) (local.get $pb) (local.get $k) (local.get $n))))
+      (call $gemm (i32.add (local.get $a) (i32.mul (local.get $p) (local.get $sab))) (local.get $sai) (local.get $sak)
+                  (local.get $pb) (i32.shl (local.get $k) (i32.const 5))
+                  (i32.add (local.get $c) (i32.mul (local.get $p) (local.get $scb))) (local.get $sci) (local.get $scj)
+                  (local.get $m) (local.get $k) (local.get $n) (local.get $bias) (i32.const 0))`,
+    )})
 `;
 }

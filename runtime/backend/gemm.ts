@@ -120,6 +120,17 @@ export function gemmMatMul(
   const batches = Math.max(batchA, batchB);
   const pack = be.makeOutput([Math.ceil(n / 8) * 8 * k], 'float32');
   const pb = heapOffset(be, pack);
+  if (k <= KC && n <= NC) {
+    // Products that fit one cache block (attention's heads): the whole loop in one call.
+    fusedGemm().gemm_batched(
+      ...[aAt, batchA === 1 ? 0 : 4 * m * k, A.si, A.sj],
+      ...[bAt, batchB === 1 ? 0 : 4 * k * n, B.si, B.sj, pb],
+      ...[cAt, 4 * m * n, C.si, C.sj],
+      ...[batches, m, k, n, biasAt],
+    );
+    be.disposeData(pack.dataId);
+    return c;
+  }
   for (let p = 0; p < batches; p++) {
     if (p === 0 || batchB > 1) fusedGemm().pack_b(bAt + 4 * p * k * n, B.si, B.sj, pb, k, n);
     product(

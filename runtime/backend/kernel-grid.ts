@@ -272,6 +272,8 @@ export function batchMatMulCases(): KernelCase[] {
   setups.push([[600, 13], [300, 600], true, true]);
   setups.push([[2, 130, 37], [2, 37, 131], false, false]); // both batched
   setups.push([[37, 6], [3, 37, 20], true, false]); // a shared, b batched
+  setups.push([[2, 3, 300], [2, 300, 5], false, false]); // batched, k over one block: product by product
+  setups.push([[3, 4, 40], [3, 5, 40], false, true]); // batched, one call for all (attention's q·kᵀ)
   let seed = 700;
   for (const [as, bs, transposeA, transposeB] of setups) {
     const a = seededValues(size(as), seed++);
@@ -738,12 +740,16 @@ export function copyKernelCases(): KernelCase[] {
 
 const size0 = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
-/** Sum and Mean over leading, middle, trailing and scattered axes (AvgPool path, and wasm's own for small or innermost ones). */
+/**
+ * Sum and Mean over leading, middle, trailing and scattered axes (the column sum, or AvgPool with the
+ * fused kernels off; wasm's own for small or innermost ones).
+ */
 export function reductionCases(): KernelCase[] {
   const cases: KernelCase[] = [];
   const setups: [number[], number[], boolean][] = [
     [[64, 7, 7, 12], [0, 1, 2], false], // bias-gradient shape: AvgPool
     [[1, 3000, 20], [0, 1], true],
+    [[3, 700, 37], [1], false], // blocks of 256 rows, 16-, 4- and 1-float column chunks, three outer rows
     [[40, 30, 7], [1], false], // middle axis: AvgPool
     [[30, 200], [0], true],
     [[2, 30, 40, 5], [1, 2], true],

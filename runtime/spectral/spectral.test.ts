@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { markFusedKernels, wasmMemory } from '../backend/fused-ops';
 import { initNodeBackend, type NodeBackend } from '../backend/node';
 import { casMatrix, cosMatrix, dct2dRef, dctMatrix, dht1dRef, dht2dRef, sinMatrix } from './matrices';
 import {
@@ -207,17 +208,25 @@ function transposedRef(m: Float64Array, N: number): Float64Array {
 // ------------------------------------------------------------------------------------------
 
 /** Forward outputs per backend, for the cross-backend comparison at the end. */
-const outputsByBackend = new Map<NodeBackend, Map<string, Float32Array>>();
+const outputsByBackend = new Map<string, Map<string, Float32Array>>();
 
-describe.each<NodeBackend>(['cpu', 'wasm'])('spectral transforms on %s', (backend) => {
+// wasm runs both layouts (see "Layout" in transform.ts): batched products with the fused kernels on,
+// transposes and 2-D products with them off.
+describe.each<[string, NodeBackend, boolean]>([
+  ['cpu', 'cpu', true],
+  ['wasm', 'wasm', true],
+  ['wasm, fused kernels off', 'wasm', false],
+])('spectral transforms on %s', (label, backend, fused) => {
   beforeAll(async () => {
     await initNodeBackend(backend);
-    outputsByBackend.set(backend, new Map());
+    if (!fused) markFusedKernels(null);
+    outputsByBackend.set(label, new Map());
   });
   it('runs on the requested backend', () => {
     expect(tf.getBackend()).toBe(backend);
   });
   afterAll(() => {
+    if (!fused) markFusedKernels(wasmMemory() ?? null);
     disposeSpectralCache();
   });
 
@@ -233,7 +242,7 @@ describe.each<NodeBackend>(['cpu', 'wasm'])('spectral transforms on %s', (backen
       expect(y.shape).toEqual(shape);
       const got = y.dataSync() as Float32Array;
       expect(maxAbsDiff(got, ref)).toBeLessThan(TOL);
-      outputsByBackend.get(backend)!.set(`${transform}-${shape}`, Float32Array.from(got));
+      outputsByBackend.get(label)!.set(`${transform}-${shape}`, Float32Array.from(got));
       tf.dispose([x, y]);
     });
 
@@ -391,6 +400,7 @@ describe('cpu and wasm agree', () => {
   it('forward outputs match between backends', () => {
     const cpu = outputsByBackend.get('cpu');
     const wasm = outputsByBackend.get('wasm');
+    expect(outputsByBackend.get('wasm, fused kernels off')?.size).toBe(cpu?.size);
     expect(cpu && wasm).toBeTruthy();
     expect(cpu!.size).toBe(TRANSFORMS.length * SHAPES.length);
     for (const [key, a] of cpu!) {

@@ -20,6 +20,7 @@
  * Scaling is orthonormal, so the DHT is exactly its own inverse and inverse(forward(x)) = x.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedKernelsActive } from '../backend/fused-ops';
 import { cachedMatrix } from './cache';
 import { factorsOf, factoredDhtMacsPerRow, factoredDhtRows } from './factored';
 import { casMatrix, cosMatrix, dctMatrix, sinMatrix } from './matrices';
@@ -38,20 +39,27 @@ export type SpectralTransform = 'dht2d' | 'dct' | 'dht1d';
 //   variant                                                          wasm       cpu
 //   (a) no transposes: broadcast batched matmul, matrix on the left   181 ms    423 ms
 //       ([1,2W,W] × [B·H, W, C], then [1,H,2H] × [B, 2H, W·C])
-//   (b) 2-D matmuls, matrix on the RIGHT, 3 transposes (chosen)        23 ms    597 ms
+//   (b) 2-D matmuls, matrix on the RIGHT, 3 transposes                 23 ms    597 ms
 //   (c) 2-D matmuls, matrix on the LEFT, 3 transposes                 144 ms    658 ms
 //   (d) mixes of (a) and (b)                                        94-110 ms  530-575 ms
 //
-// On wasm only a plain 2-D product `rows × constant matrix` takes XNNPACK's fast path (the packed
-// constant matrix is even cached between calls); batched/broadcast products fall back to a slow
-// loop. The transposes are cheap memory copies by comparison. wasm is the default backend, so (b)
-// it is, on every backend (cpu is ~30% slower with it than with (a); cpu is for tests only).
+// That table is from XNNPACK's products: only a plain 2-D `rows × constant matrix` took its fast path,
+// batched/broadcast products fell to wasm's slow loop. With the project's GEMM on wasm (ADR 0008),
+// batched products with a shared operand run as one call of small products, and (a) wins everywhere
+// (2026-12-08, A/B in one process on a loaded machine, transposes (b) → batched (a)):
 //
-// This module as shipped, same input, wasm (cpu): dht2d forward 29 ms (600), forward+inverse 44 ms
-// (1270), gradient of sum((inverse(forward(x)))²) 93 ms (2990); dct forward 12 ms (390); dht1d
-// forward 6 ms (235).
+//   x                 wasm forward   wasm gradient*   cpu forward   cpu gradient*
+//   [8, 56, 56, 32]   29 → 19 ms     116 → 64 ms      728 → 550     4143 → 3166 ms
+//   [32, 14, 14, 16]  3.1 → 2.1 ms   13.5 → 7.3 ms    46 → 26       248 → 92 ms
+//   [32, 7, 7, 32]    1.8 → 0.2 ms   6.3 → 4.6 ms
+//   (* of sum((inverse(forward(x)))²))
 //
-// The chosen pipeline for the 2-D transforms (p = 2 for the DHT, p = 1 for the DCT):
+// So (a) it is on every backend, except wasm with the fused kernels off (then (b), for XNNPACK).
+//
+// (a), the 2-D transforms (p = 2 for the DHT, p = 1 for the DCT):
+//   x [B,H,W,C] as [B·H, W, C];  Aᵀ (p·W × W) · each x[b,h]   -> [B·H, p·W, C] = [B, (h,s), (v,c)]
+//   Bmᵀ (H × p·H) · each y[b] ([p·H, W·C])                    -> [B, H, W·C] = [B,H,W,C]
+// (b):
 //   x [B,H,W,C] --transpose--> [B,C,H,W] = rows (b,c,h) × W
 //     × A  (W × p·W)                        -> [B,C,H,p,W]
 //   --transpose--> [B,C,W,H,p] = rows (b,c,w) × (h,s)
@@ -65,6 +73,9 @@ export type SpectralTransform = 'dht2d' | 'dct' | 'dht1d';
 // then contracts over (h, s) at once with Bm whose row 2m+s is column m of CAS_H (s = 0) or of
 // C_H − S_H (s = 1). So the 4-product formula costs two matmuls and no additions.
 // ---------------------------------------------------------------------------------------------
+
+/** Layout (a) above: not on wasm with the fused kernels off, whose batched products are a slow loop. */
+const batchedLayout = () => tf.getBackend() !== 'wasm' || fusedKernelsActive();
 
 /** Transpose of a row-major N×N float64 matrix. */
 function transposed(m: Float64Array, N: number): Float64Array {
@@ -128,6 +139,14 @@ function dctRightMatrix(N: number, inverse: boolean): tf.Tensor2D {
  */
 function apply2d(x: tf.Tensor4D, a: tf.Tensor2D, bm: tf.Tensor2D, p: number): tf.Tensor4D {
   const [B, H, W, C] = x.shape;
+  if (batchedLayout())
+    return tf.tidy(() => {
+      // Channels last throughout: for each (b, h) Aᵀ·x[b, h] ([p·W, W]·[W, C]), then for each b
+      // Bmᵀ·y[b] ([H, p·H]·[p·H, W·C]); y [B·H, p·W, C] is already [B, (h, s), (v, c)].
+      const y = tf.matMul(a, tf.reshape(x, [B * H, W, C]), true, false);
+      const z = tf.matMul(bm, tf.reshape(y, [B, H * p, W * C]), true, false);
+      return tf.reshape(z, [B, H, W, C]) as tf.Tensor4D;
+    });
   return tf.tidy(() => {
     // [B,H,W,C] -> [B,C,H,W]: each row is one (b, c, h) line along W.
     const rowsW = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [B * C * H, W]);
@@ -154,14 +173,22 @@ function dctRaw(x: tf.Tensor4D, inverse: boolean): tf.Tensor4D {
 }
 
 /**
- * Plain 1-D DHT along W: [B,H,W,C] -> [B,H,C,W], rows × cas_W, and back. Long rows (W ≥ 256 with a
- * factor ≥ 8) take the factored transform instead (`factored.ts`): the same map in O(W^1.5) per row.
+ * Plain 1-D DHT along W: cas_W·x[b, h] for each (b, h), channels last (layout (a); with (b): [B,H,W,C] ->
+ * [B,H,C,W], rows × cas_W, and back; gradient of a heracles-ts-sized [448, 12, 64] 8.1 → 4.7 ms on wasm).
+ * Long rows (W ≥ 256 with a factor ≥ 8) take the factored transform instead (`factored.ts`): the same
+ * map in O(W^1.5) per row.
  */
 function dht1dRaw(x: tf.Tensor4D): tf.Tensor4D {
   const [B, H, W, C] = x.shape;
+  const factors = factorsOf(W);
+  if (!factors && batchedLayout())
+    return tf.tidy(() => {
+      // cas_W is symmetric: cas_Wᵀ·x[b, h] ([W, W]·[W, C]) for each (b, h), channels last throughout.
+      const y = tf.matMul(casRightMatrix(W), tf.reshape(x, [B * H, W, C]), true, false);
+      return tf.reshape(y, [B, H, W, C]) as tf.Tensor4D;
+    });
   return tf.tidy(() => {
     const rows = tf.reshape(tf.transpose(x, [0, 1, 3, 2]), [B * H * C, W]) as tf.Tensor2D;
-    const factors = factorsOf(W);
     const product = factors ? factoredDhtRows(rows, ...factors) : tf.matMul(rows, casRightMatrix(W));
     const y = tf.reshape(product, [B, H, C, W]) as tf.Tensor4D;
     return tf.transpose(y, [0, 1, 3, 2]);
