@@ -10,6 +10,7 @@
  * adapter (`node-helpers.ts`) runs them on worker threads.
  */
 import * as tf from '@tensorflow/tfjs';
+import { heapView } from '../../backend/heap';
 import type { TaskData } from '../task-data';
 
 /** One shard's inputs and targets as plain arrays (they cross to another thread). */
@@ -32,8 +33,9 @@ export interface ShardHelpers {
   /** How many helpers there are (shards per step is one more). */
   readonly count: number;
   /**
-   * Computes `shards[i]` on helper i with these trainable weights; resolves with each shard's loss and
-   * gradients (the arrays are only valid until the next call).
+   * Computes `shards[i]` on helper i with these trainable weights (read before the call returns: they may
+   * be views of wasm memory); resolves with each shard's loss and gradients (the arrays are only valid
+   * until the next call).
    */
   step(weights: Float32Array[], shards: ShardBatch[], labelSmoothing: number): Promise<ShardResult[]>;
   close(): Promise<void>;
@@ -109,7 +111,11 @@ export async function shardedGradients(
       }
     }),
   );
-  const weights = (await Promise.all(vars.map((v) => v.data()))) as Float32Array[];
+  // On wasm, views of the weights in its memory: step() copies them out before anything allocates again.
+  const views = vars.map(heapView);
+  const weights = views.every((w) => w != null)
+    ? (views as Float32Array[])
+    : ((await Promise.all(vars.map((v) => v.data()))) as Float32Array[]);
   // The helpers start now; this thread computes its own shard meanwhile.
   const pending = shards.length ? helpers.step(weights, shards, labelSmoothing) : Promise.resolve([]);
   const { x, y } = data.batch('train', own);

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { copyInto, setVariable } from '../../backend/heap';
 import { initNodeBackend } from '../../backend/node';
 import { registerNotebookCode } from '../../custom/code-block';
 import { registerBackboneResolver } from '../../graph/backbone';
@@ -43,13 +44,13 @@ async function start(init: HelperInit) {
       return;
     }
     try {
-      tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(weights.slice(...range(i)), v.shape))));
+      vars.forEach((v, i) => setVariable(v, weights.subarray(...range(i))));
       const { shard } = m;
       const x = tf.tensor(shard.x, shard.xShape, 'float32');
       const y = tf.tensor(shard.y, shard.yShape, shard.yDtype);
       const step = batchGradients(model, vars, init.task, x, y, m.labelSmoothing);
       const loss = step.value.dataSync()[0];
-      step.grads.forEach((g, i) => grads.set(g.dataSync() as Float32Array, range(i)[0]));
+      step.grads.forEach((g, i) => copyInto(g, grads, range(i)[0]));
       tf.dispose([x, y, step.value, ...step.grads]);
       send({ type: 'done', loss });
     } catch (e) {
