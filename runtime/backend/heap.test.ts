@@ -6,8 +6,8 @@ import { initNodeBackend, type NodeBackend } from './node';
 describe.each<NodeBackend>(['wasm', 'cpu'])('weights in and out of the backend on %s', (backend) => {
   it('setVariable takes new values, also for a conv filter wasm has already packed', async () => {
     await initNodeBackend(backend);
-    const x = tf.randomNormal([2, 6, 6, 3], 0, 1, 'float32', 1);
-    const f = tf.variable(tf.randomNormal([3, 3, 3, 8], 0, 1, 'float32', 2));
+    const x = tf.randomNormal([2, 6, 6, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const f = tf.variable(tf.randomNormal([3, 3, 3, 8], 0, 1, 'float32', 2)) as tf.Variable<tf.Rank.R4>;
     const conv = () => tf.conv2d(x, f, 1, 'same');
     conv().dispose(); // the first call packs the filter (and caches it, on wasm)
     const next = Float32Array.from({ length: f.size }, (_, i) => Math.sin(i));

@@ -20,12 +20,14 @@ export interface ShardBatch {
   y: Float32Array | Int32Array;
   yShape: number[];
   yDtype: 'float32' | 'int32';
+  /** The shard's share of the batch (its size over the batch's): its loss is weighted by it. */
+  weight: number;
 }
 
 export interface ShardResult {
-  /** Mean loss over the shard. */
+  /** Mean loss over the shard, times its weight. */
   loss: number;
-  /** Mean gradient over the shard, one array per trainable weight, in the model's order. */
+  /** Gradient of that weighted loss, one array per trainable weight, in the model's order. */
   grads: Float32Array[];
 }
 
@@ -53,7 +55,10 @@ export function lossOf(data: LossTask, pred: tf.Tensor, y: tf.Tensor, labelSmoot
   return tf.losses.meanSquaredError(y, pred) as tf.Scalar;
 }
 
-/** Loss and gradients of one batch on this thread (the caller disposes the gradients). */
+/**
+ * Loss and gradients of one batch on this thread (the caller disposes the gradients), of the loss times
+ * `weight` when given: a shard's weighted gradients add up to the whole batch's.
+ */
 export function batchGradients(
   model: tf.LayersModel,
   vars: tf.Variable[],
@@ -61,11 +66,12 @@ export function batchGradients(
   x: tf.Tensor,
   y: tf.Tensor,
   labelSmoothing: number,
+  weight = 1,
 ): { value: tf.Scalar; grads: tf.Tensor[] } {
-  const { value, grads } = tf.variableGrads(
-    () => lossOf(task, model.apply(x, { training: true }) as tf.Tensor, y, labelSmoothing),
-    vars,
-  );
+  const { value, grads } = tf.variableGrads(() => {
+    const loss = lossOf(task, model.apply(x, { training: true }) as tf.Tensor, y, labelSmoothing);
+    return weight === 1 ? loss : tf.mul(loss, weight);
+  }, vars);
   return { value, grads: vars.map((v) => grads[v.name]) };
 }
 
@@ -78,8 +84,9 @@ export function splitBatch(idx: Int32Array, parts: number): Int32Array[] {
   return out;
 }
 
-async function toShard(x: tf.Tensor, y: tf.Tensor): Promise<ShardBatch> {
+async function toShard(x: tf.Tensor, y: tf.Tensor, weight: number): Promise<ShardBatch> {
   return {
+    weight,
     x: (await x.data()) as Float32Array,
     xShape: x.shape,
     y: (await y.data()) as Float32Array | Int32Array,
@@ -105,7 +112,7 @@ export async function shardedGradients(
     others.map(async (part) => {
       const { x, y } = data.batch('train', part);
       try {
-        return await toShard(x, y);
+        return await toShard(x, y, part.length / idx.length);
       } finally {
         tf.dispose([x, y]);
       }
@@ -119,7 +126,7 @@ export async function shardedGradients(
   // The helpers start now; this thread computes its own shard meanwhile.
   const pending = shards.length ? helpers.step(weights, shards, labelSmoothing) : Promise.resolve([]);
   const { x, y } = data.batch('train', own);
-  const local = batchGradients(model, vars, data, x, y, labelSmoothing);
+  const local = batchGradients(model, vars, data, x, y, labelSmoothing, own.length / idx.length);
   tf.dispose([x, y]);
   let results: ShardResult[];
   try {
@@ -128,19 +135,17 @@ export async function shardedGradients(
     tf.dispose([local.value, ...local.grads]);
     throw e;
   }
-  // Weighted by shard size: the mean over the whole batch. The helpers' arrays are only read inside this
-  // tidy (the next step overwrites them), by kernels of this thread's backend.
-  const shares = [own.length, ...others.map((p) => p.length)].map((n) => n / idx.length);
-  let loss = (await local.value.data())[0] * shares[0];
-  results.forEach((r, k) => (loss += r.loss * shares[k + 1]));
+  // Every shard's loss was weighted by its share of the batch, so the sums are the whole batch's mean
+  // loss and gradients. The helpers' arrays are only read inside this tidy (the next step overwrites
+  // them), by kernels of this thread's backend.
+  let loss = (await local.value.data())[0];
+  results.forEach((r) => (loss += r.loss));
   const grads = tf.tidy(() =>
     local.grads.map((g, i) =>
-      results.reduce(
-        (sum, r, k) => tf.add(sum, tf.mul(tf.tensor(r.grads[i], g.shape, 'float32'), shares[k + 1])),
-        tf.mul(g, shares[0]),
-      ),
+      results.reduce((sum, r) => tf.add(sum, tf.tensor(r.grads[i], g.shape, 'float32')), g),
     ),
   );
-  tf.dispose([local.value, ...local.grads]);
+  // (Without helper shards the sums are the local gradients themselves: those stay.)
+  tf.dispose([local.value, ...local.grads.filter((g, i) => g !== grads[i])]);
   return { loss, grads };
 }

@@ -48,7 +48,7 @@ async function start(init: HelperInit) {
       const { shard } = m;
       const x = tf.tensor(shard.x, shard.xShape, 'float32');
       const y = tf.tensor(shard.y, shard.yShape, shard.yDtype);
-      const step = batchGradients(model, vars, init.task, x, y, m.labelSmoothing);
+      const step = batchGradients(model, vars, init.task, x, y, m.labelSmoothing, shard.weight);
       const loss = step.value.dataSync()[0];
       step.grads.forEach((g, i) => copyInto(g, grads, range(i)[0]));
       tf.dispose([x, y, step.value, ...step.grads]);
