@@ -119,6 +119,11 @@ const DEFAULT_CASES = buildable.flatMap((b) => casesFor(b));
 const VARIANT_CASES: Case[] = [
   casesFor(block('ConvStem'), { stride: 1, dim: 8, width: 4 }, 'stride 1'),
   casesFor(block('ConvStem'), { stride: 2, dim: 8, width: 4 }, 'stride 2'),
+  casesFor(
+    block('ConvStem'),
+    { stride: 2, dim: 8, width: 4, downsampleAt: 'last' },
+    'stride 2 at the last conv',
+  ),
   casesFor(block('PatchEmbed'), { patchSize: 2, dim: 8, norm: true }, 'p2 norm'),
   casesFor(block('PatchEmbed'), { patchSize: 3, stride: 2, dim: 8 }, 'p3 s2'),
   casesFor(
@@ -210,6 +215,28 @@ describe('each block built alone matches inferShape and cost', () => {
     } finally {
       model.dispose();
     }
+  });
+});
+
+describe('Conv Stem: where stride 2 downsamples', () => {
+  it.each(['first', 'last'] as const)('at the %s conv: that conv strides, the cost counts it', (at) => {
+    const stem = block('ConvStem');
+    const params = resolveParams(stem, { stride: 2, dim: 8, width: 4, downsampleAt: at }).values;
+    const model = oneBlockModel(stem, params, [[12, 12, 1]]);
+    try {
+      const strides = model.layers
+        .filter((l) => l.getClassName() === 'Conv2D')
+        .map((l) => (l.getConfig().strides as number[])[0]);
+      expect(strides).toEqual(at === 'first' ? [2, 1, 1, 1] : [1, 1, 1, 2]);
+      expect(model.outputs[0].shape.slice(1)).toEqual([6, 6, 8]);
+    } finally {
+      model.dispose();
+    }
+    // The inner convs at full resolution cost 4× as much; the parameters are the same.
+    const first = stem.cost([[12, 12, 1]], { ...params, downsampleAt: 'first' });
+    const last = stem.cost([[12, 12, 1]], { ...params, downsampleAt: 'last' });
+    expect(last.params).toBe(first.params);
+    expect(last.macs).toBeGreaterThan(2 * first.macs);
   });
 });
 
