@@ -79,9 +79,9 @@
  *   transposes the reduced axes to the end first; here x is viewed as [outer, R, inner] and summed down
  *   its columns by the fused module's col_sum (16 sums in registers per pass over a block of rows):
  *   [64,14,14,16] over [0,1,2] 0.074 → 0.027 ms alone, 3–9% off a heracles-tiny step in A/Bs of whole
- *   steps on a loaded machine. With the fused kernels off, an R×1 AvgPool of [outer, R, 1, inner] (XNNPACK, one pass; ×R for
- *   Sum): [12544,128] over rows 3.8 → 0.5 ms. (A ones-row GEMM is fast only when x is already packed:
- *   0.36 ms cached, 11 ms fresh.)
+ *   steps on a loaded machine. With the fused kernels off, an R×1 AvgPool of [outer, R, 1, inner]
+ *   (XNNPACK, one pass; ×R for Sum): [12544,128] over rows 3.8 → 0.5 ms. (A ones-row GEMM is fast only
+ *   when x is already packed: 0.36 ms cached, 11 ms fresh.)
  * - Identity, Cast to the same dtype: share the buffer (wasm's copy it), as cpu does.
  * - Slice, SplitV: wasm's copies the whole input out of the heap (`readSync`) for every slice; these
  *   copy only the slice, from heap views.
